@@ -1,0 +1,40 @@
+// The engine's only view of state: a transaction over named tables.
+//
+// Contract:
+// - `get` sees every `put`/`del` made earlier through the same Tx, then every
+//   change applied by earlier commands (committed or still being committed),
+//   then the durable store. Commands therefore see each other's effects in
+//   the order they were applied, whatever the group-commit batching.
+// - Values are plain data (objects, arrays, strings, numbers, booleans,
+//   Uint8Array) that msgpack round-trips. Values returned by `get` must be
+//   treated as read-only: build a new object to change one (test stores
+//   freeze them to catch mistakes).
+// - Keys are strings. Table + key order is the order of `scan` in storage.
+// - Nothing here does I/O the caller can observe; the engine stays
+//   deterministic: same state + same command + same `now` → same writes.
+export type Table =
+  | "meta"        // merchant-wide counters and settings, key: merchantId or "global"
+  | "merchants"   // key: merchantId
+  | "stores"      // key: merchantId/storeId
+  | "terminals"   // key: terminalId (globally unique: hello only carries it)
+  | "cards"       // key: merchantId/cardNumber
+  | "cardIndex"   // key: merchantId/p/phone | merchantId/t/token → cardNumber
+  | "customers"   // key: merchantId/customerId
+  | "accounts"    // key: merchantId/cardNumber → points lots, holds, debt, spend buckets
+  | "checks"      // key: merchantId/checkId → calculated or confirmed check
+  | "history"     // key: merchantId/cardNumber → newest check summaries (bounded)
+  | "ledger"      // key: merchantId/cardNumber → newest balance changes (bounded)
+  | "idempotency" // key: merchantId/terminalId/operationId → content hash + answer
+  | "rules"       // key: merchantId → program and promotions, versioned
+  | "expiry";     // key: day/merchantId/cardNumber → index of cards with lots to expire
+
+export const tables: readonly Table[] = [
+  "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
+  "checks", "history", "ledger", "idempotency", "rules", "expiry",
+];
+
+export interface Tx {
+  get<T>(table: Table, key: string): T | undefined;
+  put(table: Table, key: string, value: unknown): void;
+  del(table: Table, key: string): void;
+}
