@@ -26,11 +26,13 @@ export type Table =
   | "ledger"      // key: merchantId/cardNumber → newest balance changes (bounded)
   | "idempotency" // key: merchantId/terminalId/operationId → content hash + answer
   | "rules"       // key: merchantId → program and promotions, versioned
-  | "expiry";     // key: day/merchantId/cardNumber → index of cards with lots to expire
+  | "expiry"      // key: day/merchantId/cardNumber → index of cards with lots to expire
+  | "holdExpiry"  // key: expiresAtMs/merchantId/checkId → calculated checks whose hold ends then
+  | "idemExpiry"; // key: expiresAtMs/idempotencyKey → idempotency records to forget then
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
-  "checks", "history", "ledger", "idempotency", "rules", "expiry",
+  "checks", "history", "ledger", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
 ];
 
 export interface Tx {

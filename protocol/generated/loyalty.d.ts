@@ -2022,11 +2022,11 @@ export namespace loyalty {
             /** IdentifyResult lastPurchaseAtMs. */
             lastPurchaseAtMs: number;
 
-            /** IdentifyResult purchases_90d. */
-            purchases_90d: number;
+            /** IdentifyResult recentPurchaseCount. */
+            recentPurchaseCount: number;
 
-            /** IdentifyResult spend_12mMinor. */
-            spend_12mMinor: number;
+            /** IdentifyResult rollingYearSpendMinor. */
+            rollingYearSpendMinor: number;
 
             /** IdentifyResult offers. */
             offers: loyalty.v1.Offer.$Properties[];
@@ -2090,11 +2090,11 @@ export namespace loyalty {
                 /** IdentifyResult lastPurchaseAtMs */
                 lastPurchaseAtMs?: (number|null);
 
-                /** IdentifyResult purchases_90d */
-                purchases_90d?: (number|null);
+                /** IdentifyResult recentPurchaseCount */
+                recentPurchaseCount?: (number|null);
 
-                /** IdentifyResult spend_12mMinor */
-                spend_12mMinor?: (number|null);
+                /** IdentifyResult rollingYearSpendMinor */
+                rollingYearSpendMinor?: (number|null);
 
                 /** IdentifyResult offers */
                 offers?: (loyalty.v1.Offer.$Properties[]|null);

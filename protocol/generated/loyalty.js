@@ -4876,8 +4876,8 @@ export const loyalty = $root.loyalty = (() => {
              * @property {loyalty.v1.Balances.$Properties|null} [balances] IdentifyResult balances
              * @property {number|null} [discountBp] IdentifyResult discountBp
              * @property {number|Long|null} [lastPurchaseAtMs] IdentifyResult lastPurchaseAtMs
-             * @property {number|null} [purchases_90d] IdentifyResult purchases_90d
-             * @property {number|Long|null} [spend_12mMinor] IdentifyResult spend_12mMinor
+             * @property {number|null} [recentPurchaseCount] IdentifyResult recentPurchaseCount
+             * @property {number|Long|null} [rollingYearSpendMinor] IdentifyResult rollingYearSpendMinor
              * @property {Array.<loyalty.v1.Offer.$Properties>|null} [offers] IdentifyResult offers
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
@@ -4984,20 +4984,20 @@ export const loyalty = $root.loyalty = (() => {
             IdentifyResult.prototype.lastPurchaseAtMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
             /**
-             * IdentifyResult purchases_90d.
-             * @member {number} purchases_90d
+             * IdentifyResult recentPurchaseCount.
+             * @member {number} recentPurchaseCount
              * @memberof loyalty.v1.IdentifyResult
              * @instance
              */
-            IdentifyResult.prototype.purchases_90d = 0;
+            IdentifyResult.prototype.recentPurchaseCount = 0;
 
             /**
-             * IdentifyResult spend_12mMinor.
-             * @member {number|Long} spend_12mMinor
+             * IdentifyResult rollingYearSpendMinor.
+             * @member {number|Long} rollingYearSpendMinor
              * @memberof loyalty.v1.IdentifyResult
              * @instance
              */
-            IdentifyResult.prototype.spend_12mMinor = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+            IdentifyResult.prototype.rollingYearSpendMinor = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
             /**
              * IdentifyResult offers.
@@ -5057,10 +5057,10 @@ export const loyalty = $root.loyalty = (() => {
                     writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.discountBp);
                 if (message.lastPurchaseAtMs != null && $Object.hasOwnProperty.call(message, "lastPurchaseAtMs") && (typeof message.lastPurchaseAtMs === "object" ? message.lastPurchaseAtMs.low || message.lastPurchaseAtMs.high : message.lastPurchaseAtMs !== 0))
                     writer.uint32(/* id 9, wireType 0 =*/72).int64(message.lastPurchaseAtMs);
-                if (message.purchases_90d != null && $Object.hasOwnProperty.call(message, "purchases_90d") && message.purchases_90d !== 0)
-                    writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.purchases_90d);
-                if (message.spend_12mMinor != null && $Object.hasOwnProperty.call(message, "spend_12mMinor") && (typeof message.spend_12mMinor === "object" ? message.spend_12mMinor.low || message.spend_12mMinor.high : message.spend_12mMinor !== 0))
-                    writer.uint32(/* id 11, wireType 0 =*/88).int64(message.spend_12mMinor);
+                if (message.recentPurchaseCount != null && $Object.hasOwnProperty.call(message, "recentPurchaseCount") && message.recentPurchaseCount !== 0)
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.recentPurchaseCount);
+                if (message.rollingYearSpendMinor != null && $Object.hasOwnProperty.call(message, "rollingYearSpendMinor") && (typeof message.rollingYearSpendMinor === "object" ? message.rollingYearSpendMinor.low || message.rollingYearSpendMinor.high : message.rollingYearSpendMinor !== 0))
+                    writer.uint32(/* id 11, wireType 0 =*/88).int64(message.rollingYearSpendMinor);
                 if (message.offers != null && message.offers.length)
                     for (let i = 0; i < message.offers.length; ++i)
                         $root.loyalty.v1.Offer.encode(message.offers[i], writer.uint32(/* id 12, wireType 2 =*/98).fork(), _depth + 1).ldelim();
@@ -5190,18 +5190,18 @@ export const loyalty = $root.loyalty = (() => {
                             if (wireType !== 0)
                                 break;
                             if (value = reader.uint32())
-                                message.purchases_90d = value;
+                                message.recentPurchaseCount = value;
                             else
-                                delete message.purchases_90d;
+                                delete message.recentPurchaseCount;
                             continue;
                         }
                     case 11: {
                             if (wireType !== 0)
                                 break;
                             if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
-                                message.spend_12mMinor = value;
+                                message.rollingYearSpendMinor = value;
                             else
-                                delete message.spend_12mMinor;
+                                delete message.rollingYearSpendMinor;
                             continue;
                         }
                     case 12: {

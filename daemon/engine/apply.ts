@@ -1,0 +1,142 @@
+// The engine's entry point: `applyCommand(tx, command, now)`. Deterministic and
+// I/O-free: the same state, command and `now` give the same answer and the
+// same writes, which is what lets the journal (a list of commands with their
+// `now`) be replayed into an identical state and streamed to a replica.
+//
+// Idempotency (P8), checked before anything else for a mutating operation:
+// the record under (merchant, terminal, operation_id) holds a hash of the
+// operation's content and the encoded answer. Same hash → that answer, byte
+// for byte, and no effect. Different hash → CONFLICT. Otherwise the operation
+// runs on a buffered Tx: a decline drops its writes; either way the answer is
+// stored in the same transaction as the effect.
+import { createHash } from "node:crypto";
+import { encodeResponse, loyalty, type Operation } from "../../protocol/codec.js";
+import { assert, unreachable } from "../assert.js";
+import { applyAdmin, type AdminCommand, type AdminResult } from "./admin.js";
+import { calculate, cancel, confirm, postOffline } from "./checkout.js";
+import { BufferTx, E, decline, isDecline, type PosContext, type Resp } from "./common.js";
+import { giftCardActivate, register } from "./enroll.js";
+import { giftCardBalance, history, identify, ledger } from "./inquiry.js";
+import { applyMaintenance, type MaintenanceCommand } from "./maintenance.js";
+import type { IdempotencyRecord } from "./model.js";
+import { key } from "./model.js";
+import { refund } from "./refund.js";
+import type { Tx } from "./tx.js";
+
+const pb = loyalty.v1;
+
+/** How long answers to mutating operations are remembered (announced in HelloResult.limits). */
+export const idempotencyRetentionMs = 7 * 86_400_000;
+
+/** A mutating POS operation as journaled: who, what (the encoded operation message). */
+export interface PosCommand {
+  t: "pos";
+  m: string;
+  s: string;
+  term: string;
+  cash: string;
+  op: Operation;
+  /** The operation's message encoded alone (e.g. an encoded ConfirmRequest). */
+  body: Uint8Array;
+}
+
+export type Command = PosCommand | AdminCommand | MaintenanceCommand;
+
+export interface Answer {
+  body: Uint8Array;
+  errorCode: loyalty.v1.ErrorCode;
+}
+
+type Decoder = { decode(bytes: Uint8Array): unknown };
+const decoders: Partial<Record<Operation, Decoder>> = {
+  identify: pb.IdentifyRequest, calculate: pb.CalculateRequest, confirm: pb.ConfirmRequest, cancel: pb.CancelRequest,
+  refund: pb.RefundRequest, history: pb.HistoryRequest, register: pb.RegisterRequest, postOffline: pb.PostOfflineRequest,
+  ledger: pb.LedgerRequest, giftCardActivate: pb.GiftCardActivateRequest, giftCardBalance: pb.GiftCardBalanceRequest,
+};
+const encoders: Partial<Record<Operation, { encode(m: never): { finish(): Uint8Array } }>> = decoders as never;
+
+/** Encodes an operation's message alone: the journaled and hashed form. */
+export function encodeOperation(op: Operation, message: unknown): Uint8Array {
+  const encoder = encoders[op];
+  assert(encoder, `no encoder for ${op}`);
+  return encoder.encode(message as never).finish();
+}
+
+export function answerOf(resp: Resp): Answer {
+  return { body: encodeResponse(resp), errorCode: resp.error?.code ?? 0 };
+}
+
+export function contextOf(cmd: PosCommand): PosContext {
+  return { merchantId: cmd.m, storeId: cmd.s, terminalId: cmd.term, cashierId: cmd.cash };
+}
+
+function contentHash(op: Operation, body: Uint8Array): string {
+  return createHash("sha256").update(op).update("\u0000").update(body).digest("hex").slice(0, 32);
+}
+
+function operationIdOf(message: unknown): string {
+  return (message as { operationId?: string }).operationId ?? "";
+}
+
+/** Runs one operation (mutating or read) without idempotency. */
+function run(tx: Tx, ctx: PosContext, op: Operation, message: unknown, now: number): Resp {
+  switch (op) {
+    case "identify": return identify(tx, ctx, message as loyalty.v1.IdentifyRequest, now);
+    case "history": return history(tx, ctx, message as loyalty.v1.HistoryRequest, now);
+    case "ledger": return ledger(tx, ctx, message as loyalty.v1.LedgerRequest, now);
+    case "giftCardBalance": return giftCardBalance(tx, ctx, message as loyalty.v1.GiftCardBalanceRequest);
+    case "calculate": return calculate(tx, ctx, message as loyalty.v1.CalculateRequest, now);
+    case "confirm": return confirm(tx, ctx, message as loyalty.v1.ConfirmRequest, now);
+    case "cancel": return cancel(tx, ctx, message as loyalty.v1.CancelRequest, now);
+    case "refund": return refund(tx, ctx, message as loyalty.v1.RefundRequest, now);
+    case "register": return register(tx, ctx, message as loyalty.v1.RegisterRequest, now);
+    case "postOffline": return postOffline(tx, ctx, message as loyalty.v1.PostOfflineRequest, now);
+    case "giftCardActivate": return giftCardActivate(tx, ctx, message as loyalty.v1.GiftCardActivateRequest, now);
+    case "hello":
+    case "ping":
+      return decline(E.ERROR_CODE_UNKNOWN_OPERATION, `${op} is handled by the connection, not the engine`);
+    default:
+      return unreachable(op, "operation");
+  }
+}
+
+/** A read-only operation (identify, history, ledger, gift balance) on a read view. */
+export function applyRead(tx: Tx, ctx: PosContext, op: Operation, message: unknown, now: number): Answer {
+  return answerOf(run(tx, ctx, op, message, now));
+}
+
+/** A mutating POS operation with idempotency. */
+export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
+  const decoder = decoders[cmd.op];
+  assert(decoder, `no decoder for ${cmd.op}`);
+  const message = decoder.decode(cmd.body);
+  const ctx = contextOf(cmd);
+  const opId = operationIdOf(message);
+  if (!opId) return answerOf(decline(E.ERROR_CODE_INVALID_ARGUMENT, "operation_id: is required", { field: "operation_id" }));
+  const idemKey = key.idempotency(cmd.m, cmd.term, opId);
+  const hash = contentHash(cmd.op, cmd.body);
+  const seen = tx.get<IdempotencyRecord>("idempotency", idemKey);
+  if (seen) {
+    if (seen.h === hash) return { body: seen.b, errorCode: seen.c };
+    return answerOf(decline(E.ERROR_CODE_CONFLICT, "operation_id was already used for a different operation", { operation_id: opId }));
+  }
+  const buffer = new BufferTx(tx);
+  const resp = run(buffer, ctx, cmd.op, message, now);
+  const answer = answerOf(resp);
+  // Malformed arguments are not remembered: they cannot have had an effect and
+  // the same bytes always get the same answer.
+  if (answer.errorCode === E.ERROR_CODE_INVALID_ARGUMENT) return answer;
+  if (!isDecline(resp)) buffer.flushTo(tx);
+  tx.put("idempotency", idemKey, { h: hash, b: answer.body, c: answer.errorCode, at: now } satisfies IdempotencyRecord);
+  tx.put("idemExpiry", `${key.timePrefix(now + idempotencyRetentionMs)}/${idemKey}`, 1);
+  return answer;
+}
+
+export function applyCommand(tx: Tx, cmd: Command, now: number): Answer | AdminResult | { done: number } {
+  switch (cmd.t) {
+    case "pos": return applyPos(tx, cmd, now);
+    case "admin": return applyAdmin(tx, cmd, now);
+    case "maint": return applyMaintenance(tx, cmd, now);
+    default: return unreachable(cmd, "command");
+  }
+}
