@@ -12,20 +12,36 @@ function deepFreeze<T>(value: T): T {
 }
 
 export class MemoryTx implements Tx {
-  readonly data = new Map<string, unknown>();
+  private readonly tables = new Map<Table, Map<string, unknown>>();
+  /** Benchmarks turn freezing off to measure the engine, not the guard. */
+  constructor(private readonly freeze = true) {}
+
+  private table(table: Table): Map<string, unknown> {
+    let t = this.tables.get(table);
+    if (!t) {
+      t = new Map();
+      this.tables.set(table, t);
+    }
+    return t;
+  }
   get<T>(table: Table, key: string): T | undefined {
-    return this.data.get(`${table}\u0000${key}`) as T | undefined;
+    return this.tables.get(table)?.get(key) as T | undefined;
   }
   put(table: Table, key: string, value: unknown): void {
-    this.data.set(`${table}\u0000${key}`, deepFreeze(value));
+    this.table(table).set(key, this.freeze ? deepFreeze(value) : value);
   }
   del(table: Table, key: string): void {
-    this.data.delete(`${table}\u0000${key}`);
+    this.tables.get(table)?.delete(key);
   }
   /** Entries of one table whose key starts with `prefix`, in key order. */
   scan(table: Table, prefix = ""): [string, unknown][] {
-    const head = `${table}\u0000${prefix}`;
-    return [...this.data.entries()].filter(([k]) => k.startsWith(head)).map(([k, v]) => [k.slice(table.length + 1), v] as [string, unknown])
+    return [...(this.tables.get(table) ?? new Map<string, unknown>()).entries()].filter(([k]) => k.startsWith(prefix))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  /** Every entry as [table, key, value], sorted: for comparing two states. */
+  entries(): [string, string, unknown][] {
+    const out: [string, string, unknown][] = [];
+    for (const [table, rows] of this.tables) for (const [k, v] of rows) out.push([table, k, v]);
+    return out.sort((a, b) => (a[0] + "\u0000" + a[1] < b[0] + "\u0000" + b[1] ? -1 : 1));
   }
 }

@@ -1,0 +1,108 @@
+// The daemon's entry point: wiring only. Configuration → logger and metrics →
+// store (LMDB) → service (engine) → demo seed on an empty store → network
+// servers → signals. Everything with behaviour lives in the modules it wires.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, configHelp, parseConfig, type Config } from "./config.js";
+import { idempotencyRetentionMs } from "./engine/apply.js";
+import { systemClock } from "./net/clock.js";
+import { startServer } from "./net/server.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { createMetrics } from "./observability/metrics.js";
+import { demoSeed } from "./seed.js";
+import { LoyaltyService } from "./service.js";
+import { openStore, type Store } from "./storage/store.js";
+
+export const serverVersion = "0.1.0";
+
+/** Commands that may wait for durability at once: bounds memory under overload. */
+const pendingCommandsMax = 50_000;
+
+function readConfig(): Config {
+  try {
+    const config = parseConfig(process.argv.slice(2), process.env);
+    if (config.help) {
+      process.stdout.write(configHelp());
+      process.exit(0);
+    }
+    return config;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n\n${configHelp()}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function seedIfEmpty(config: Config, store: Store, service: LoyaltyService, logger: Logger): Promise<void> {
+  if (!config.seedDemo || store.lastSeq > 0) return;
+  const seed = demoSeed(Date.now());
+  for (const action of seed.actions) {
+    const result = await service.admin(action, "seed");
+    if (!result.ok) throw new Error(`demo seed failed at ${action.a}: ${result.message}`);
+  }
+  const file = join(config.dataDir, "demo-credentials.json");
+  writeFileSync(file, `${JSON.stringify(seed.credentials, null, 2)}\n`, { mode: 0o600 });
+  logger.info({ merchantId: seed.credentials.merchantId, terminals: seed.credentials.terminals.length, credentialsFile: file },
+    "seeded the demo merchant; terminal secrets are in the credentials file");
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const metrics = createMetrics();
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore({
+    path: join(config.dataDir, "lmdb"),
+    durability: config.durability,
+    mapSizeBytes: config.mapSizeMb * 1024 * 1024,
+    pendingCommandsMax,
+    onCommit: (info) => {
+      metrics.commitBatchCommands.observe(info.commands);
+      metrics.commitDuration.observe(info.ms / 1000);
+    },
+  });
+  if (config.durability === "none") logger.warn("durability is 'none': answered changes can be lost in a crash; for experiments only");
+  const service = new LoyaltyService({ store, clock: () => systemClock.nowMs(), logger });
+  await seedIfEmpty(config, store, service, logger);
+  service.startScheduler();
+
+  const server = await startServer({
+    config, service, logger, metrics, clock: systemClock, serverVersion, idempotencyRetentionMs,
+  });
+  const observeStore = (): void => {
+    const stats = store.stats();
+    metrics.journalLastSeq.set(stats.lastSeq);
+    metrics.lmdbUsedBytes.set(stats.usedBytes);
+    metrics.storePendingCommands.set(stats.pendingCommands);
+  };
+  observeStore();
+  const gauges = setInterval(observeStore, 1_000);
+  gauges.unref();
+  logger.info({ posPort: server.posPort, httpPort: server.httpPort, host: config.host, dataDir: config.dataDir, durability: config.durability, version: serverVersion }, "ready");
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing requests in flight");
+    service.beginShutdown();
+    await server.drain();
+    await store.close();
+    server.close();
+    clearInterval(gauges);
+    logger.info("stopped");
+    logger.flush();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => { void shutdown("SIGTERM"); });
+  process.on("SIGINT", () => { void shutdown("SIGINT"); });
+}
+
+main().catch((error: unknown) => {
+  // A failed start or a broken invariant: say why and exit non-zero; the
+  // supervisor restarts us on the last durable state.
+  process.stderr.write(`fatal: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

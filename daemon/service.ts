@@ -1,0 +1,152 @@
+// The POS service: what the network layer calls (net/pos-service.ts). It turns
+// an authenticated request into an engine command and runs it on the store:
+// read operations on a read view at once, mutating ones through group commit
+// (answered only once durable). It also authenticates terminals, runs the
+// scheduled jobs (as journaled commands) and applies admin commands.
+//
+// Time enters here and only here (the injected clock); the engine gets `now`.
+import { timingSafeEqual } from "node:crypto";
+import { mutatingOperations, readOperations, type Request, ErrorCode, errorBody } from "../protocol/codec.js";
+import { assert } from "./assert.js";
+import { applyCommand, applyRead, encodeOperation, type Answer, type Command, type PosCommand } from "./engine/apply.js";
+import type { AdminAction, AdminResult } from "./engine/admin.js";
+import type { MaintenanceJob } from "./engine/maintenance.js";
+import { maintenanceBatchMax } from "./engine/maintenance.js";
+import type { TerminalRecord } from "./engine/model.js";
+import type { AuthOutcome, ExecuteResult, PosService, TerminalSession } from "./net/pos-service.js";
+import type { Logger } from "./observability/logger.js";
+import { hashSecret } from "./seed.js";
+import { StoreClosedError, StoreOverloadedError, type Store } from "./storage/store.js";
+
+/** How often the scheduler looks for due holds, lots and idempotency records. */
+export const maintenanceIntervalMs = 1_000;
+/** Accounts whose tier is re-evaluated per scheduler tick (spreads the daily pass). */
+export const tierBatchPerTick = 200;
+/** Retry hint for an overloaded or closing daemon. */
+export const unavailableRetryAfterMs = 50;
+
+const unauthenticated = "unknown terminal or wrong secret";
+const dummySalt = "0".repeat(32);
+
+export interface ServiceOptions {
+  store: Store;
+  clock: () => number;
+  logger: Logger;
+}
+
+export class LoyaltyService implements PosService {
+  private readonly store: Store;
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+  private closing = false;
+  private timer: NodeJS.Timeout | null = null;
+  private maintenanceRunning = false;
+  private tierCursor = "";
+
+  constructor(options: ServiceOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.logger = options.logger;
+  }
+
+  authenticate(terminalId: string, secret: string): AuthOutcome {
+    const terminal = terminalId ? this.store.read((tx) => tx.get<TerminalRecord>("terminals", terminalId)) : undefined;
+    // Hash even for unknown terminals so timing does not reveal which ids exist.
+    const computed = Buffer.from(hashSecret(terminal?.salt ?? dummySalt, secret), "hex");
+    const stored = Buffer.from(terminal?.secretHash ?? "", "hex");
+    const match = stored.length === computed.length && timingSafeEqual(stored, computed);
+    if (!terminal || !match) return { ok: false, code: ErrorCode.ERROR_CODE_UNAUTHENTICATED, message: unauthenticated };
+    if (terminal.disabled) return { ok: false, code: ErrorCode.ERROR_CODE_FORBIDDEN, message: "this terminal is disabled" };
+    return { ok: true, session: { merchantId: terminal.merchantId, storeId: terminal.storeId, terminalId: terminal.id } };
+  }
+
+  execute(session: TerminalSession, request: Request): Promise<ExecuteResult> | ExecuteResult {
+    const op = request.body;
+    if (op === undefined || !(readOperations.has(op) || mutatingOperations.has(op))) {
+      return { body: errorBody(ErrorCode.ERROR_CODE_UNKNOWN_OPERATION, "unknown operation"), errorCode: ErrorCode.ERROR_CODE_UNKNOWN_OPERATION };
+    }
+    if (this.closing) return unavailable("the daemon is shutting down");
+    const message = request[op];
+    assert(message, "the oneof case names a set field");
+    const now = this.clock();
+    const ctx = { merchantId: session.merchantId, storeId: session.storeId, terminalId: session.terminalId, cashierId: request.cashierId };
+    if (readOperations.has(op)) return this.store.read((tx) => applyRead(tx, ctx, op, message, now));
+    const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: ctx.cashierId, op, body: encodeOperation(op, message) };
+    return this.submit(command, now).then((r) => r as Answer, mapStoreError);
+  }
+
+  isReady(): boolean {
+    return !this.closing && this.store.isHealthy();
+  }
+
+  /** Applies an admin command (journaled, durable before it resolves). */
+  async admin(action: AdminAction, actor: string): Promise<AdminResult> {
+    return (await this.submit({ t: "admin", actor, action }, this.clock())) as AdminResult;
+  }
+
+  private submit(command: Command, now: number): Promise<unknown> {
+    return this.store.submit(command, now, applyCommand as (tx: Parameters<typeof applyCommand>[0], c: unknown, n: number) => unknown);
+  }
+
+  startScheduler(): void {
+    this.timer = setInterval(() => { void this.runMaintenance(); }, maintenanceIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the scheduler and refuses new requests; in-flight ones finish. */
+  beginShutdown(): void {
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * One scheduler pass: sends the due keys of each time-ordered index as a
+   * journaled maintenance command, and re-evaluates a slice of tiers.
+   * Returns how many commands it sent (tests drive it directly).
+   */
+  async runMaintenance(): Promise<number> {
+    if (this.maintenanceRunning || this.closing) return 0;
+    this.maintenanceRunning = true;
+    try {
+      const now = this.clock();
+      let sent = 0;
+      const jobs: [MaintenanceJob, "holdExpiry" | "expiry" | "idemExpiry"][] = [
+        ["sweep-holds", "holdExpiry"], ["expire-lots", "expiry"], ["forget-idempotency", "idemExpiry"],
+      ];
+      for (const [job, table] of jobs) {
+        const keys = this.store.scan(table, "", maintenanceBatchMax).map(([k]) => k).filter((k) => Number(k.slice(0, 15)) <= now);
+        if (keys.length === 0) continue;
+        await this.submit({ t: "maint", job, keys }, now);
+        sent += 1;
+      }
+      // A slice of accounts per tick, resuming after the last one: the whole
+      // chain is re-evaluated in a steady trickle instead of one heavy pass.
+      const slice = this.store.scan("accounts", "", tierBatchPerTick, this.tierCursor || undefined).map(([k]) => k);
+      this.tierCursor = slice.length < tierBatchPerTick ? "" : slice[slice.length - 1]!;
+      if (slice.length > 0) {
+        await this.submit({ t: "maint", job: "reevaluate-tiers", keys: slice }, now);
+        sent += 1;
+      }
+      return sent;
+    } catch (error) {
+      if (error instanceof StoreClosedError || error instanceof StoreOverloadedError) return 0; // next tick retries
+      throw error;
+    } finally {
+      this.maintenanceRunning = false;
+    }
+  }
+}
+
+function unavailable(message: string): ExecuteResult {
+  return {
+    body: errorBody(ErrorCode.ERROR_CODE_UNAVAILABLE, message, {}, unavailableRetryAfterMs),
+    errorCode: ErrorCode.ERROR_CODE_UNAVAILABLE,
+  };
+}
+
+function mapStoreError(error: unknown): ExecuteResult {
+  if (error instanceof StoreOverloadedError) return unavailable("the daemon is overloaded; retry with the same operation_id");
+  if (error instanceof StoreClosedError) return unavailable("the daemon is shutting down; retry with the same operation_id");
+  throw error;
+}

@@ -1,0 +1,44 @@
+// Storage limits, each with the reason for its value. (When daemon/constants.ts
+// exists these belong there; they live here until then so storage has no
+// dependency on a file another engineer owns.)
+//
+// Exceeding one of these is a bug in the caller (the engine or a maintenance
+// job), so each is enforced with an assertion, not a typed error.
+import { assert } from "../assert.js";
+
+/**
+ * Key length in UTF-8 bytes. LMDB's classic limit is 511; lmdb-js compiles a
+ * larger one (1978), but our keys are ids joined by "/" (well under 100 bytes)
+ * and short keys keep branch pages dense. Staying at 511 also keeps the file
+ * readable by stock LMDB tools.
+ */
+export const keyBytesMax = 511;
+
+/**
+ * One encoded value. The largest records (a check with its lines, a bounded
+ * history list) are tens of KiB; 1 MiB means a runaway list, not real data.
+ */
+export const valueBytesMax = 1024 * 1024;
+
+/**
+ * Distinct keys one command may write. A POS command writes a handful; admin
+ * bulk operations must be chunked into commands of at most this many writes
+ * so one command never holds the single writer for long.
+ */
+export const writesPerCommandMax = 10_000;
+
+/** Entries one `scan` may return: scans run on the event loop and must be short. */
+export const scanLimitMax = 10_000;
+
+/** Entries one `journalEntries` page may return (replication reads in pages). */
+export const journalPageMax = 10_000;
+
+/**
+ * Upper bound for the `pendingCommandsMax` option. The overlay holds every
+ * write of every pending command in memory; a million pending commands is far
+ * beyond what one fsync-bounded batch needs (thousands) and bounds memory.
+ */
+export const pendingCommandsCeiling = 1_000_000;
+
+assert(keyBytesMax > 0 && keyBytesMax <= 1978, "keyBytesMax must fit lmdb-js's compiled maximum");
+assert(writesPerCommandMax > 0 && scanLimitMax > 0 && journalPageMax > 0, "limits must be positive");

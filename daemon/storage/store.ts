@@ -1,0 +1,635 @@
+// The store: durable state for the single-writer daemon (LMDB + overlay +
+// group commit + journal).
+//
+// Contract:
+// - `submit(command, now, apply)` runs `apply` synchronously on a CommandTx.
+//   Its writes become visible to every later command at once (overlay) and are
+//   committed with the command's journal entry in one LMDB transaction shared
+//   by every command of its batch. The promise resolves with apply's result
+//   only once that transaction is durable; a command that wrote nothing
+//   resolves once every batch pending when it ran is durable (it may have
+//   read their effects). Promises resolve in submission order.
+// - When the store is overloaded (StoreOverloadedError), closing
+//   (StoreClosedError) or failed (StoreFailedError), `submit` applies nothing
+//   and returns a rejected promise: callers handle every store outcome in one
+//   place (the service maps them to UNAVAILABLE) and a synchronous throw can
+//   never escape a request handler under load. If `apply` throws, its writes
+//   are discarded and the error is thrown synchronously, as is: it is an
+//   engine bug and must not be mistaken for a store condition.
+// - Batches commit strictly one after another: batch N+1 is handed to LMDB
+//   only after batch N is durable. So if N fails, nothing that read N's
+//   effects can reach disk; the store then rejects every pending request and
+//   refuses further work (isHealthy() === false), because the overlay now
+//   disagrees with disk. (Leaving the ordering to lmdb-js's own write queue
+//   would let it commit N+1 after N failed.)
+// - Durability ('sync'): a batch counts as durable when the LMDB commit
+//   returned with `overlappingSync: false`, i.e. plain LMDB semantics:
+//   mdb_txn_commit writes the data pages, fdatasync()s them, then writes the
+//   meta page through an O_DSYNC descriptor, and only then returns. lmdb-js
+//   resolves a write promise after mdb_txn_commit returned. We do NOT use
+//   overlappingSync (the Linux default), under which lmdb-js documents that a
+//   resolved promise means committed-but-maybe-not-flushed; and we need no
+//   `flushed`/`separateFlushed` because with one batch in flight there is no
+//   pipelining for overlapping sync to win. durability.test.ts checks the
+//   syscall order (data written, fdatasync, meta written, then the answer).
+//   'none' sets `noSync`: commits are not flushed; they survive a process
+//   crash (the OS page cache has them) but not an OS crash or power loss.
+// - Seqs: every command that wrote gets the next seq (1, 2, ...), assigned
+//   when applied. `lastSeq` counts applied commands, `durableSeq` durable ones.
+// - One Store per LMDB path per process: lmdb-js shares one environment per
+//   path inside a process, which would make two stores silently share flags
+//   and break single-writer ordering; opening a path twice is an assertion.
+import { createHash } from "node:crypto";
+import { resolve as resolvePath } from "node:path";
+import { open, type Database, type RootDatabase } from "lmdb";
+import { tables, type Table, type Tx } from "../engine/tx.js";
+import { assert, assertSafeInteger } from "../assert.js";
+import { CommitBatch } from "./commit-batch.js";
+import { CommandTx, ReadOnlyTx, type LocalWrite, type StateReader } from "./command-tx.js";
+import { decodeValue, encodeValue } from "./encoding.js";
+import { StoreClosedError, StoreFailedError, StoreOverloadedError } from "./errors.js";
+
+export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
+import { decodeJournalEntry, type JournalEntry } from "./journal.js";
+import { encodeJournalEntry } from "./journal.js";
+import { journalPageMax, pendingCommandsCeiling, scanLimitMax } from "./limits.js";
+import { visitMerged, type OverlayTable } from "./overlay.js";
+
+export type Durability = "sync" | "none";
+
+export interface CommitInfo {
+  /** Commands (journal entries) in the batch. */
+  readonly commands: number;
+  /** Distinct keys written (puts and deletes) by the batch. */
+  readonly writes: number;
+  /** From handing the batch to LMDB until it was durable. */
+  readonly ms: number;
+}
+
+export interface StoreOptions {
+  readonly path: string;
+  readonly durability: Durability;
+  /**
+   * Initial LMDB map size. lmdb-js grows the map on demand when the data
+   * outgrows it (its patched LMDB remaps instead of failing with MDB_MAP_FULL),
+   * so this is the address space reserved up front, not a hard cap; running
+   * out of disk surfaces as a failed commit.
+   */
+  readonly mapSizeBytes: number;
+  /** Commands that may await durability at once; beyond it `submit` throws StoreOverloadedError. */
+  readonly pendingCommandsMax: number;
+  /** Called after each batch is durable (metrics). Must not throw. */
+  readonly onCommit?: (info: CommitInfo) => void;
+}
+
+export interface StoreStats {
+  readonly pendingCommands: number;
+  readonly lastSeq: number;
+  readonly durableSeq: number;
+  readonly lastCommitMs: number;
+  /** Current LMDB map size (may have grown past the configured size). */
+  readonly mapSizeBytes: number;
+  /** Pages in use × page size: the part of the data file holding data. */
+  readonly usedBytes: number;
+  readonly overlayEntries: number;
+}
+
+export type Apply<R> = (tx: Tx, command: unknown, now: number) => R;
+
+/** One live entry: [key, value], like Map entries. */
+export type ScanEntry<T> = readonly [key: string, value: T];
+
+const schemaVersion = 1;
+const systemKeySchemaVersion = "schemaVersion";
+const systemKeyLastSeq = "lastSeq";
+const journalDbName = "journal";
+const systemDbName = "system";
+
+// lmdb-js's default, set explicitly: read transactions of this process
+// (event loop + report worker threads each hold one at a time).
+const lmdbReadersMax = 126;
+const lmdbPageBytes = 4096;
+
+// lmdb-js's typings omit a few documented options (noReadAhead, safeRestore);
+// we set them anyway so every default that matters is explicit.
+type LmdbEnvOptions = Parameters<typeof open>[0] & { noReadAhead: boolean; safeRestore: boolean };
+
+// See the contract: one Store per path per process.
+const openPaths = new Set<string>();
+
+interface TableState {
+  readonly db: Database<Buffer, string>;
+  readonly overlay: OverlayTable;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  return Store.open(options);
+}
+
+export class Store implements StateReader {
+  private readonly tableStates: Map<Table, TableState>;
+  /** The batch accumulating commands; not yet handed to LMDB. */
+  private current: CommitBatch | null = null;
+  /** The batch LMDB is committing; at most one. */
+  private inFlight: CommitBatch | null = null;
+  private nextBatchId = 1;
+  private pendingCount = 0;
+  private assignedSeq: number;
+  private committedSeq: number;
+  private lastCommitMs = 0;
+  private applying = false;
+  private closing = false;
+  private closed = false;
+  private closePromise: Promise<void> | null = null;
+  private failure: StoreFailedError | null = null;
+  private idleResolves: (() => void)[] = [];
+  private idleRejects: ((reason: unknown) => void)[] = [];
+  // Created once: scheduling a commit allocates nothing per command.
+  private readonly commitCurrentCallback = (): void => this.commitCurrent();
+
+  private constructor(
+    private readonly path: string,
+    private readonly options: StoreOptions,
+    private readonly root: RootDatabase<Buffer, string>,
+    dbs: Map<Table, Database<Buffer, string>>,
+    private readonly journalDb: Database<Buffer, number>,
+    private readonly systemDb: Database<Buffer, string>,
+    lastSeq: number,
+  ) {
+    this.tableStates = new Map();
+    for (const [table, db] of dbs) this.tableStates.set(table, { db, overlay: new Map() });
+    this.assignedSeq = lastSeq;
+    this.committedSeq = lastSeq;
+  }
+
+  static async open(options: StoreOptions): Promise<Store> {
+    assert(options.durability === "sync" || options.durability === "none", `unknown durability ${String(options.durability)}`);
+    assertSafeInteger(options.mapSizeBytes, "mapSizeBytes");
+    assert(options.mapSizeBytes >= 1024 * 1024, "mapSizeBytes must be at least 1 MiB");
+    assertSafeInteger(options.pendingCommandsMax, "pendingCommandsMax");
+    assert(
+      options.pendingCommandsMax >= 1 && options.pendingCommandsMax <= pendingCommandsCeiling,
+      `pendingCommandsMax must be in 1..${pendingCommandsCeiling}`,
+    );
+    const path = resolvePath(options.path);
+    assert(!openPaths.has(path), `store ${path} is already open in this process`);
+
+    const envOptions: LmdbEnvOptions = {
+      path,
+      // A directory, always: lmdb-js would otherwise treat a path containing
+      // a "." as a file name.
+      noSubdir: false,
+      maxDbs: tables.length + 2, // every table + journal + system
+      maxReaders: lmdbReadersMax,
+      mapSize: options.mapSizeBytes,
+      pageSize: lmdbPageBytes,
+      remapChunks: false,
+      // Durability, see the contract: classic LMDB commit (flush inside the
+      // commit) in 'sync' mode, no flush at all in 'none' mode.
+      noSync: options.durability === "none",
+      overlappingSync: false,
+      separateFlushed: false,
+      noMetaSync: false,
+      // Write maps let a stray pointer corrupt the file; zeroed pages keep
+      // stale process memory out of the data file.
+      useWritemap: false,
+      noMemInit: false,
+      noReadAhead: false,
+      readOnly: false,
+      // We batch ourselves (one `batch()` per group commit); lmdb-js's own
+      // batching must not add delay or split our batch.
+      eventTurnBatching: true,
+      commitDelay: 0,
+      // Values are pre-encoded by encoding.ts; keys are strings (keys.ts).
+      encoding: "binary",
+      keyEncoding: "ordered-binary",
+      cache: false,
+      compression: false,
+      strictAsyncOrder: false,
+      // Only meaningful with overlappingSync; pinned so the LMDB_RESTORE
+      // environment variable cannot change how a store opens.
+      safeRestore: false,
+    };
+    const root = open<Buffer, string>(envOptions);
+    openPaths.add(path);
+    try {
+      const dbOptions = { encoding: "binary", keyEncoding: "ordered-binary", cache: false, compression: false, dupSort: false, useVersions: false } as const;
+      const dbs = new Map<Table, Database<Buffer, string>>();
+      for (const table of tables) dbs.set(table, root.openDB<Buffer, string>({ name: table, ...dbOptions }));
+      const journalDb = root.openDB<Buffer, number>({ name: journalDbName, ...dbOptions });
+      const systemDb = root.openDB<Buffer, string>({ name: systemDbName, ...dbOptions });
+
+      const lastSeq = await Store.readOrInitSystem(root, dbs, journalDb, systemDb);
+      return new Store(path, options, root, dbs, journalDb, systemDb, lastSeq);
+    } catch (error) {
+      await root.close();
+      openPaths.delete(path);
+      throw error;
+    }
+  }
+
+  // A new store gets its schema version durably before anything else; an
+  // existing one must have our schema and a journal that ends at lastSeq
+  // (the two are written in the same transaction, so they always agree).
+  private static async readOrInitSystem(
+    root: RootDatabase<Buffer, string>,
+    dbs: Map<Table, Database<Buffer, string>>,
+    journalDb: Database<Buffer, number>,
+    systemDb: Database<Buffer, string>,
+  ): Promise<number> {
+    const versionBytes = systemDb.getBinary(systemKeySchemaVersion);
+    if (versionBytes === undefined) {
+      for (const [table, db] of dbs) assert(isEmpty(db), `table ${table} has data but the store has no schema version`);
+      assert(isEmpty(journalDb), "journal has entries but the store has no schema version");
+      const ok = await root.batch(() => {
+        void systemDb.put(systemKeySchemaVersion, encodeValue(schemaVersion));
+        void systemDb.put(systemKeyLastSeq, encodeValue(0));
+      });
+      assert(ok === true, "writing the initial system records failed a condition");
+      return 0;
+    }
+    const version = decodeValue<number>(versionBytes);
+    assert(version === schemaVersion, `store schema version ${version}, this build reads ${schemaVersion}`);
+    const lastSeqBytes = systemDb.getBinary(systemKeyLastSeq);
+    assert(lastSeqBytes !== undefined, "store has a schema version but no lastSeq");
+    const lastSeq = decodeValue<number>(lastSeqBytes);
+    assertSafeInteger(lastSeq, "stored lastSeq");
+    let lastJournalSeq = 0;
+    for (const key of journalDb.getKeys({ reverse: true, limit: 1, snapshot: true })) lastJournalSeq = key;
+    assert(lastJournalSeq === lastSeq, `journal ends at seq ${lastJournalSeq} but lastSeq is ${lastSeq}`);
+    return lastSeq;
+  }
+
+  /** Seq of the last command applied (durable or not). */
+  get lastSeq(): number {
+    return this.assignedSeq;
+  }
+
+  /** Seq of the last command known durable. */
+  get durableSeq(): number {
+    return this.committedSeq;
+  }
+
+  get pendingCommandsMax(): number {
+    return this.options.pendingCommandsMax;
+  }
+
+  isHealthy(): boolean {
+    return this.failure === null && !this.closing;
+  }
+
+  read<R>(fn: (tx: Tx) => R): R {
+    this.assertReadable();
+    const tx = new ReadOnlyTx(this);
+    try {
+      return fn(tx);
+    } finally {
+      tx.finish();
+    }
+  }
+
+  submit<R>(command: unknown, now: number, apply: Apply<R>): Promise<R> {
+    assert(!this.applying, "submit called from inside apply");
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new StoreClosedError());
+    if (this.pendingCount >= this.options.pendingCommandsMax) {
+      return Promise.reject(new StoreOverloadedError(this.pendingCount, this.options.pendingCommandsMax));
+    }
+    assertSafeInteger(now, "now");
+
+    const tx = new CommandTx(this);
+    let result: R;
+    this.applying = true;
+    try {
+      result = apply(tx, command, now);
+    } finally {
+      this.applying = false;
+      tx.finish();
+    }
+    assert(!isThenable(result), "apply returned a promise: the engine must be synchronous");
+
+    const writes = tx.writes;
+    if (writes === null) {
+      const newest = this.current ?? this.inFlight;
+      if (newest === null) return Promise.resolve(result);
+      this.pendingCount++;
+      return newest.addWaiter(result) as Promise<R>;
+    }
+
+    // Encode the journal entry before touching shared state: if the command
+    // cannot be encoded, this throws and nothing of the command remains.
+    const seq = this.assignedSeq + 1;
+    const journalBytes = encodeJournalEntry(seq, now, command);
+    const batch = this.current ?? this.openBatch();
+    this.stage(writes, batch);
+    batch.journalSeqs.push(seq);
+    batch.journalBytes.push(journalBytes);
+    this.assignedSeq = seq;
+    this.pendingCount++;
+    return batch.addWaiter(result) as Promise<R>;
+  }
+
+  /** Resolves when nothing is pending; rejects with the failure if the store failed. */
+  idle(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.current === null && this.inFlight === null) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.idleResolves.push(resolve);
+      this.idleRejects.push(reject);
+    });
+  }
+
+  /**
+   * Live entries of `table` whose key starts with `prefix`, in key order,
+   * durable state and overlay merged; at most `limit`. Page with `startAfter`
+   * (the last key of the previous page).
+   */
+  scan<T>(table: Table, prefix: string, limit: number, startAfter?: string): ScanEntry<T>[] {
+    this.assertReadable();
+    assert(typeof prefix === "string", "scan prefix must be a string");
+    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= scanLimitMax, `scan limit must be in 1..${scanLimitMax}`);
+    const state = this.tableState(table);
+    const entries: ScanEntry<T>[] = [];
+    visitMerged(state.db, state.overlay, { prefix, startAfter }, (key, bytes) => {
+      entries.push([key, decodeValue<T>(bytes)]);
+      return entries.length < limit;
+    });
+    return entries;
+  }
+
+  /**
+   * sha256 (hex) over every table in `tables` order, keys in order, each
+   * entry as u32 length + table name, u32 length + key UTF-8 bytes, u32
+   * length + value bytes. Journal and system records are not included: two
+   * stores with equal state have equal digests whatever their history.
+   * Reads durable state and overlay together, so it may run while commits
+   * are pending (see overlay.ts). O(state): for admin and tests, not the POS path.
+   */
+  digest(): string {
+    this.assertReadable();
+    const hash = createHash("sha256");
+    const length = Buffer.alloc(4);
+    const updateWithLength = (bytes: Uint8Array): void => {
+      length.writeUInt32BE(bytes.length, 0);
+      hash.update(length);
+      hash.update(bytes);
+    };
+    for (const table of tables) {
+      const state = this.tableState(table);
+      const name = Buffer.from(table, "utf8");
+      visitMerged(state.db, state.overlay, { prefix: "", startAfter: undefined }, (key, bytes) => {
+        updateWithLength(name);
+        updateWithLength(Buffer.from(key, "utf8"));
+        updateWithLength(bytes);
+        return true;
+      });
+    }
+    return hash.digest("hex");
+  }
+
+  /**
+   * Durable journal entries from `fromSeq` on, at most `limit`, in seq order.
+   * Entries of commands not yet durable are never returned (a replica must not
+   * see what the primary may still lose).
+   */
+  journalEntries(fromSeq: number, limit: number): JournalEntry[] {
+    this.assertReadable();
+    assert(Number.isSafeInteger(fromSeq) && fromSeq >= 1, "fromSeq must be an integer >= 1");
+    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= journalPageMax, `limit must be in 1..${journalPageMax}`);
+    const entries: JournalEntry[] = [];
+    if (fromSeq > this.committedSeq) return entries;
+    let expected = fromSeq;
+    for (const { key, value } of this.journalDb.getRange({ start: fromSeq, end: this.committedSeq + 1, limit, snapshot: true })) {
+      assert(key === expected, `journal gap: expected seq ${expected}, found ${key}`);
+      entries.push(decodeJournalEntry(key, value));
+      expected++;
+    }
+    return entries;
+  }
+
+  stats(): StoreStats {
+    const lmdb = this.closed ? undefined : (this.root.getStats() as { pageSize?: number; lastPageNumber?: number; mapSize?: number });
+    let overlayEntries = 0;
+    for (const state of this.tableStates.values()) overlayEntries += state.overlay.size;
+    return {
+      pendingCommands: this.pendingCount,
+      lastSeq: this.assignedSeq,
+      durableSeq: this.committedSeq,
+      lastCommitMs: this.lastCommitMs,
+      mapSizeBytes: lmdb?.mapSize ?? this.options.mapSizeBytes,
+      usedBytes: lmdb === undefined ? 0 : ((lmdb.lastPageNumber ?? 0) + 1) * (lmdb.pageSize ?? lmdbPageBytes),
+      overlayEntries,
+    };
+  }
+
+  /**
+   * Stops accepting submits, waits until everything pending is durable and
+   * closes LMDB. Rejects (after closing LMDB) with StoreFailedError if the
+   * store failed: then some pending work was not durable.
+   */
+  close(): Promise<void> {
+    if (this.closePromise === null) this.closePromise = this.closeOnce();
+    return this.closePromise;
+  }
+
+  // --- StateReader (used by the Tx objects) ---
+
+  readValue<T>(table: Table, key: string): T | undefined {
+    const state = this.tableState(table);
+    const entry = state.overlay.get(key);
+    if (entry !== undefined) return entry.bytes === null ? undefined : decodeValue<T>(entry.bytes);
+    // getBinaryFast returns a buffer the next read overwrites; decodeValue
+    // copies everything out of it before we return.
+    const bytes = state.db.getBinaryFast(key);
+    return bytes === undefined ? undefined : decodeValue<T>(bytes);
+  }
+
+  assertTable(table: Table): void {
+    assert(this.tableStates.has(table), `unknown table ${String(table)}`);
+  }
+
+  // --- group commit ---
+
+  private openBatch(): CommitBatch {
+    const batch = new CommitBatch(this.nextBatchId++);
+    this.current = batch;
+    // Commit at the end of this event-loop turn (setImmediate runs after the
+    // poll phase), so every request that arrived in this turn shares the
+    // transaction. If a batch is in flight, its completion starts this one.
+    if (this.inFlight === null) setImmediate(this.commitCurrentCallback);
+    return batch;
+  }
+
+  private stage(writes: Map<string, LocalWrite>, batch: CommitBatch): void {
+    for (const write of writes.values()) {
+      const overlay = this.tableState(write.table).overlay;
+      const entry = overlay.get(write.key);
+      if (entry === undefined) {
+        overlay.set(write.key, { bytes: write.bytes, batchId: batch.id });
+        batch.touchedTables.push(write.table);
+        batch.touchedKeys.push(write.key);
+      } else {
+        // A key already written by this batch is listed once; one written by
+        // the batch in flight moves to this batch (the in-flight batch already
+        // handed its bytes to LMDB, and must not remove this newer entry).
+        if (entry.batchId !== batch.id) {
+          entry.batchId = batch.id;
+          batch.touchedTables.push(write.table);
+          batch.touchedKeys.push(write.key);
+        }
+        entry.bytes = write.bytes;
+      }
+    }
+  }
+
+  private commitCurrent(): void {
+    const batch = this.current;
+    if (batch === null || this.inFlight !== null || this.failure !== null) return;
+    this.current = null;
+    this.inFlight = batch;
+    batch.committedAtMs = performance.now();
+    let committed: Promise<boolean>;
+    try {
+      // `batch` puts every write into one LMDB transaction (lmdb-js never
+      // splits a batch block across transactions).
+      committed = this.root.batch(() => this.writeBatch(batch));
+    } catch (error) {
+      // Our writes are validated before this point, so lmdb-js throwing here
+      // is a bug or a closed environment. Part of the block may still commit;
+      // writeBatch's order makes that detectable at the next open.
+      this.onBatchFailed(batch, error);
+      return;
+    }
+    committed.then(
+      (ok) => this.onBatchDurable(batch, ok),
+      (error: unknown) => this.onBatchFailed(batch, error),
+    );
+  }
+
+  // Order matters only if lmdb-js threw half way through this block (it
+  // would still commit the part already queued): journal entries first and
+  // the system lastSeq last, so a torn batch leaves a journal that runs past
+  // lastSeq, which `open` refuses instead of serving inconsistent state.
+  private writeBatch(batch: CommitBatch): void {
+    for (let i = 0; i < batch.journalSeqs.length; i++) {
+      void this.journalDb.put(batch.journalSeqs[i]!, batch.journalBytes[i]!);
+    }
+    for (let i = 0; i < batch.touchedKeys.length; i++) {
+      const state = this.tableState(batch.touchedTables[i]!);
+      const key = batch.touchedKeys[i]!;
+      const entry = state.overlay.get(key);
+      assert(entry !== undefined && entry.batchId === batch.id, "overlay entry of a sealing batch is missing or moved");
+      if (entry.bytes === null) void state.db.remove(key);
+      else void state.db.put(key, entry.bytes);
+    }
+    const lastSeq = batch.journalSeqs[batch.journalSeqs.length - 1];
+    assert(lastSeq !== undefined, "a batch without commands was sealed");
+    void this.systemDb.put(systemKeyLastSeq, encodeValue(lastSeq));
+  }
+
+  private onBatchDurable(batch: CommitBatch, ok: boolean): void {
+    assert(ok === true, "an unconditional batch reported a failed condition");
+    assert(this.inFlight === batch, "a batch completed that was not in flight");
+    const ms = performance.now() - batch.committedAtMs;
+    this.inFlight = null;
+    this.committedSeq = batch.journalSeqs[batch.journalSeqs.length - 1]!;
+    for (let i = 0; i < batch.touchedKeys.length; i++) {
+      const overlay = this.tableState(batch.touchedTables[i]!).overlay;
+      const key = batch.touchedKeys[i]!;
+      const entry = overlay.get(key);
+      if (entry !== undefined && entry.batchId === batch.id) overlay.delete(key);
+    }
+    this.lastCommitMs = ms;
+    // Group commit: what accumulated during this commit goes to disk now,
+    // before we spend time answering.
+    if (this.current !== null) this.commitCurrent();
+    this.pendingCount -= batch.waiterCount;
+    batch.resolveAll();
+    this.options.onCommit?.({ commands: batch.commandCount, writes: batch.touchedKeys.length, ms });
+    if (this.current === null && this.inFlight === null) this.settleIdle(null);
+  }
+
+  private onBatchFailed(batch: CommitBatch, error: unknown): void {
+    assert(this.inFlight === batch, "a batch failed that was not in flight");
+    // Refuse new work immediately; the waiters are rejected below.
+    this.failure ??= new StoreFailedError(`commit of batch ${batch.id} failed`, { cause: error });
+    // lmdb-js rejects our promise with a generic "Commit failed" whose
+    // `commitError` is a second promise rejected with the real cause (EIO,
+    // ENOSPC...). Nobody else handles that one, and an unhandled rejection
+    // would kill the process before our callers are answered: take it here
+    // and report it as the cause.
+    const commitError = (error as { commitError?: unknown } | null)?.commitError;
+    if (isThenable(commitError)) {
+      commitError.then(
+        () => this.rejectEverything(batch, error),
+        (cause: unknown) => this.rejectEverything(batch, cause),
+      );
+    } else {
+      this.rejectEverything(batch, error);
+    }
+  }
+
+  private rejectEverything(batch: CommitBatch, cause: unknown): void {
+    const failure = new StoreFailedError(
+      `commit of seq ${batch.journalSeqs[0]}..${batch.journalSeqs[batch.journalSeqs.length - 1]} failed: ${describe(cause)}`,
+      { cause },
+    );
+    this.failure = failure;
+    const later = this.current;
+    this.inFlight = null;
+    this.current = null;
+    this.pendingCount = 0;
+    batch.rejectAll(failure);
+    later?.rejectAll(failure);
+    this.settleIdle(failure);
+  }
+
+  private settleIdle(failure: StoreFailedError | null): void {
+    const resolves = this.idleResolves;
+    const rejects = this.idleRejects;
+    this.idleResolves = [];
+    this.idleRejects = [];
+    if (failure === null) for (const resolve of resolves) resolve();
+    else for (const reject of rejects) reject(failure);
+  }
+
+  private async closeOnce(): Promise<void> {
+    this.closing = true;
+    let failure: unknown = null;
+    try {
+      await this.idle();
+    } catch (error) {
+      // Not swallowed: rethrown once LMDB is closed (closing must not leak the environment).
+      failure = error;
+    }
+    this.closed = true;
+    await this.root.close();
+    openPaths.delete(this.path);
+    if (failure !== null) throw failure;
+  }
+
+  private assertReadable(): void {
+    assert(!this.applying, "store read from inside apply: use the Tx");
+    if (this.closed) throw new StoreClosedError();
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private tableState(table: Table): TableState {
+    const state = this.tableStates.get(table);
+    assert(state !== undefined, `unknown table ${String(table)}`);
+    return state;
+  }
+}
+
+function isEmpty(db: Database<Buffer, string> | Database<Buffer, number>): boolean {
+  for (const _key of db.getKeys({ limit: 1, snapshot: true })) return false;
+  return true;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
