@@ -6,6 +6,7 @@ export default defineConfig({
     exclude: ["node_modules/**", "dist/**", "data/**"],
     // Native addons (uWebSockets.js, lmdb) are safest in separate processes.
     pool: "forks",
+    reporters: ["default", "./vitest.summary-reporter.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
