@@ -47,7 +47,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Seed the demo merchant when the data directory is empty. */
   readonly seedDemo: boolean;
-  /** LMDB map size in MiB: the largest the database may grow. */
+  /** Initial LMDB map size in MiB: address space reserved up front; lmdb-js grows the map when data outgrows it. */
   readonly mapSizeMb: number;
   readonly connection: ConnectionLimits;
   /** How long a graceful shutdown waits for in-flight requests. */
@@ -88,7 +88,7 @@ const options = {
   durability: { flag: "durability", env: "LOYALTY_DURABILITY", kind: { type: "enum", values: durabilityModes }, fallback: "sync", help: "sync = fsync every commit before answering; none = no fsync (tests, benchmarks)" },
   logLevel: { flag: "log-level", env: "LOYALTY_LOG_LEVEL", kind: { type: "enum", values: logLevels }, fallback: "info", help: "log level" },
   seedDemo: { flag: "seed-demo", env: "LOYALTY_SEED_DEMO", kind: { type: "boolean" }, fallback: true, help: "seed a demo merchant into an empty data directory (--no-seed-demo to skip)" },
-  mapSizeMb: { flag: "map-size-mb", env: "LOYALTY_MAP_SIZE_MB", kind: { type: "integer", min: constants.mapSizeMbMin, max: constants.mapSizeMbMax }, fallback: constants.mapSizeMb, help: "LMDB map size in MiB (largest database size)" },
+  mapSizeMb: { flag: "map-size-mb", env: "LOYALTY_MAP_SIZE_MB", kind: { type: "integer", min: constants.mapSizeMbMin, max: constants.mapSizeMbMax }, fallback: constants.mapSizeMb, help: "initial LMDB map size in MiB (grows on demand; watch loyalty_lmdb_used_bytes and disk space)" },
   inFlightPerConnectionMax: { flag: "in-flight-max", env: "LOYALTY_IN_FLIGHT_MAX", kind: { type: "integer", min: 1, max: 65_536 }, fallback: constants.inFlightPerConnectionMax, help: "requests in flight per connection" },
   idleTimeoutMs: { flag: "idle-timeout-ms", env: "LOYALTY_IDLE_TIMEOUT_MS", kind: { type: "integer", min: constants.idleTimeoutMsMin, max: constants.idleTimeoutMsMax, wholeSecondsMs: true }, fallback: constants.idleTimeoutMs, help: "close a connection silent this long (whole seconds, in ms)" },
   frameBytesMax: { flag: "frame-bytes-max", env: "LOYALTY_FRAME_BYTES_MAX", kind: { type: "integer", min: constants.frameBytesMaxMin, max: constants.frameBytesMaxMax }, fallback: constants.frameBytesMax, help: "largest accepted frame in bytes" },

@@ -120,7 +120,10 @@ async function fill(dir: string, padBytes: number): Promise<void> {
   for (let i = 0; i < window; i++) submitOne();
   // Every outcome handler above either submits a follower or marks the
   // failure; wait until the set of outcomes stops growing.
-  for (let settled = 0; settled < outcomes.length; settled = outcomes.length) await Promise.all(outcomes);
+  for (let waitedFor = -1; waitedFor !== outcomes.length; ) {
+    waitedFor = outcomes.length;
+    await Promise.all(outcomes);
+  }
   assert(failed, `no commit failed after ${next} commands: is the file-size limit set?`);
   const healthy = store.isHealthy();
   const submitAfter = await store.submit({ id: "after", padBytes: 0 } satisfies CrashCommand, 0, applyCrashCommand).then(

@@ -15,7 +15,7 @@
 //   (the whole buffer is consumed as exactly one value).
 import { Packr } from "msgpackr";
 import { assert, AssertionError } from "../assert.js";
-import { valueBytesMax } from "./limits.js";
+import { journalEntryBytesMax, valueBytesMax } from "./limits.js";
 
 // Every option that affects the bytes is set explicitly, so a msgpackr
 // upgrade that changes a default cannot silently change the digest.
@@ -55,10 +55,10 @@ export function decodeValue<T>(bytes: Uint8Array): T {
   return value;
 }
 
-/** Encodes a value without the undefined check (journal commands may hold optional fields). */
+/** Encodes a journal record (a map around a command, whose fields may be undefined). */
 export function encodeRecord(record: object): Buffer {
   const bytes = packr.pack(record);
-  assert(bytes.length <= valueBytesMax, `encoded record is ${bytes.length} bytes (max ${valueBytesMax})`);
+  assert(bytes.length <= journalEntryBytesMax, `encoded journal record is ${bytes.length} bytes (max ${journalEntryBytesMax})`);
   return bytes;
 }
 

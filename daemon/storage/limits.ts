@@ -21,6 +21,14 @@ export const keyBytesMax = 511;
 export const valueBytesMax = 1024 * 1024;
 
 /**
+ * One encoded journal entry (the command plus seq and time). Commands come
+ * from frames (protocol/limits.ts: 256 KiB for POS) or admin requests of the
+ * same order; 4 MiB leaves room for admin bulk commands and still bounds what
+ * one entry pins in memory and in the replication stream.
+ */
+export const journalEntryBytesMax = 4 * 1024 * 1024;
+
+/**
  * Distinct keys one command may write. A POS command writes a handful; admin
  * bulk operations must be chunked into commands of at most this many writes
  * so one command never holds the single writer for long.
@@ -41,4 +49,5 @@ export const journalPageMax = 10_000;
 export const pendingCommandsCeiling = 1_000_000;
 
 assert(keyBytesMax > 0 && keyBytesMax <= 1978, "keyBytesMax must fit lmdb-js's compiled maximum");
+assert(journalEntryBytesMax >= valueBytesMax, "a journal entry must be able to carry any value");
 assert(writesPerCommandMax > 0 && scanLimitMax > 0 && journalPageMax > 0, "limits must be positive");

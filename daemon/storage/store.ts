@@ -22,18 +22,12 @@
 //   refuses further work (isHealthy() === false), because the overlay now
 //   disagrees with disk. (Leaving the ordering to lmdb-js's own write queue
 //   would let it commit N+1 after N failed.)
-// - Durability ('sync'): a batch counts as durable when the LMDB commit
-//   returned with `overlappingSync: false`, i.e. plain LMDB semantics:
-//   mdb_txn_commit writes the data pages, fdatasync()s them, then writes the
-//   meta page through an O_DSYNC descriptor, and only then returns. lmdb-js
-//   resolves a write promise after mdb_txn_commit returned. We do NOT use
-//   overlappingSync (the Linux default), under which lmdb-js documents that a
-//   resolved promise means committed-but-maybe-not-flushed; and we need no
-//   `flushed`/`separateFlushed` because with one batch in flight there is no
-//   pipelining for overlapping sync to win. durability.test.ts checks the
-//   syscall order (data written, fdatasync, meta written, then the answer).
-//   'none' sets `noSync`: commits are not flushed; they survive a process
-//   crash (the OS page cache has them) but not an OS crash or power loss.
+// - Durability ('sync'): a batch counts as durable when LMDB's commit
+//   returned, which with the options in lmdb-layout.ts means its data pages
+//   were fdatasync()ed and its meta page written with O_DSYNC.
+//   durability.test.ts checks that syscall order before every answer.
+//   'none': commits are not flushed; they survive a process crash (the OS
+//   page cache has them) but not an OS crash or power loss.
 // - Seqs: every command that wrote gets the next seq (1, 2, ...), assigned
 //   when applied. `lastSeq` counts applied commands, `durableSeq` durable ones.
 // - One Store per LMDB path per process: lmdb-js shares one environment per
@@ -41,21 +35,20 @@
 //   and break single-writer ordering; opening a path twice is an assertion.
 import { createHash } from "node:crypto";
 import { resolve as resolvePath } from "node:path";
-import { open, type Database, type RootDatabase } from "lmdb";
 import { tables, type Table, type Tx } from "../engine/tx.js";
 import { assert, assertSafeInteger } from "../assert.js";
 import { CommitBatch } from "./commit-batch.js";
 import { CommandTx, ReadOnlyTx, type LocalWrite, type StateReader } from "./command-tx.js";
 import { decodeValue, encodeValue } from "./encoding.js";
 import { StoreClosedError, StoreFailedError, StoreOverloadedError } from "./errors.js";
-
-export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
-import { decodeJournalEntry, type JournalEntry } from "./journal.js";
-import { encodeJournalEntry } from "./journal.js";
+import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "./journal.js";
 import { journalPageMax, pendingCommandsCeiling, scanLimitMax } from "./limits.js";
+import { layoutSizes, openLayout, readOrInitSystem, systemKeyLastSeq, type Durability, type LmdbLayout, type TableDb } from "./lmdb-layout.js";
 import { visitMerged, type OverlayTable } from "./overlay.js";
 
-export type Durability = "sync" | "none";
+export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
+export type { Durability } from "./lmdb-layout.js";
+export type { JournalEntry } from "./journal.js";
 
 export interface CommitInfo {
   /** Commands (journal entries) in the batch. */
@@ -76,7 +69,7 @@ export interface StoreOptions {
    * out of disk surfaces as a failed commit.
    */
   readonly mapSizeBytes: number;
-  /** Commands that may await durability at once; beyond it `submit` throws StoreOverloadedError. */
+  /** Commands that may await durability at once; beyond it `submit` rejects with StoreOverloadedError. */
   readonly pendingCommandsMax: number;
   /** Called after each batch is durable (metrics). Must not throw. */
   readonly onCommit?: (info: CommitInfo) => void;
@@ -99,26 +92,11 @@ export type Apply<R> = (tx: Tx, command: unknown, now: number) => R;
 /** One live entry: [key, value], like Map entries. */
 export type ScanEntry<T> = readonly [key: string, value: T];
 
-const schemaVersion = 1;
-const systemKeySchemaVersion = "schemaVersion";
-const systemKeyLastSeq = "lastSeq";
-const journalDbName = "journal";
-const systemDbName = "system";
-
-// lmdb-js's default, set explicitly: read transactions of this process
-// (event loop + report worker threads each hold one at a time).
-const lmdbReadersMax = 126;
-const lmdbPageBytes = 4096;
-
-// lmdb-js's typings omit a few documented options (noReadAhead, safeRestore);
-// we set them anyway so every default that matters is explicit.
-type LmdbEnvOptions = Parameters<typeof open>[0] & { noReadAhead: boolean; safeRestore: boolean };
-
 // See the contract: one Store per path per process.
 const openPaths = new Set<string>();
 
 interface TableState {
-  readonly db: Database<Buffer, string>;
+  readonly db: TableDb;
   readonly overlay: OverlayTable;
 }
 
@@ -150,14 +128,11 @@ export class Store implements StateReader {
   private constructor(
     private readonly path: string,
     private readonly options: StoreOptions,
-    private readonly root: RootDatabase<Buffer, string>,
-    dbs: Map<Table, Database<Buffer, string>>,
-    private readonly journalDb: Database<Buffer, number>,
-    private readonly systemDb: Database<Buffer, string>,
+    private readonly layout: LmdbLayout,
     lastSeq: number,
   ) {
     this.tableStates = new Map();
-    for (const [table, db] of dbs) this.tableStates.set(table, { db, overlay: new Map() });
+    for (const [table, db] of layout.tableDbs) this.tableStates.set(table, { db, overlay: new Map() });
     this.assignedSeq = lastSeq;
     this.committedSeq = lastSeq;
   }
@@ -174,90 +149,20 @@ export class Store implements StateReader {
     const path = resolvePath(options.path);
     assert(!openPaths.has(path), `store ${path} is already open in this process`);
 
-    const envOptions: LmdbEnvOptions = {
-      path,
-      // A directory, always: lmdb-js would otherwise treat a path containing
-      // a "." as a file name.
-      noSubdir: false,
-      maxDbs: tables.length + 2, // every table + journal + system
-      maxReaders: lmdbReadersMax,
-      mapSize: options.mapSizeBytes,
-      pageSize: lmdbPageBytes,
-      remapChunks: false,
-      // Durability, see the contract: classic LMDB commit (flush inside the
-      // commit) in 'sync' mode, no flush at all in 'none' mode.
-      noSync: options.durability === "none",
-      overlappingSync: false,
-      separateFlushed: false,
-      noMetaSync: false,
-      // Write maps let a stray pointer corrupt the file; zeroed pages keep
-      // stale process memory out of the data file.
-      useWritemap: false,
-      noMemInit: false,
-      noReadAhead: false,
-      readOnly: false,
-      // We batch ourselves (one `batch()` per group commit); lmdb-js's own
-      // batching must not add delay or split our batch.
-      eventTurnBatching: true,
-      commitDelay: 0,
-      // Values are pre-encoded by encoding.ts; keys are strings (keys.ts).
-      encoding: "binary",
-      keyEncoding: "ordered-binary",
-      cache: false,
-      compression: false,
-      strictAsyncOrder: false,
-      // Only meaningful with overlappingSync; pinned so the LMDB_RESTORE
-      // environment variable cannot change how a store opens.
-      safeRestore: false,
-    };
-    const root = open<Buffer, string>(envOptions);
     openPaths.add(path);
     try {
-      const dbOptions = { encoding: "binary", keyEncoding: "ordered-binary", cache: false, compression: false, dupSort: false, useVersions: false } as const;
-      const dbs = new Map<Table, Database<Buffer, string>>();
-      for (const table of tables) dbs.set(table, root.openDB<Buffer, string>({ name: table, ...dbOptions }));
-      const journalDb = root.openDB<Buffer, number>({ name: journalDbName, ...dbOptions });
-      const systemDb = root.openDB<Buffer, string>({ name: systemDbName, ...dbOptions });
-
-      const lastSeq = await Store.readOrInitSystem(root, dbs, journalDb, systemDb);
-      return new Store(path, options, root, dbs, journalDb, systemDb, lastSeq);
+      const layout = await openLayout(path, options.durability, options.mapSizeBytes);
+      try {
+        return new Store(path, options, layout, await readOrInitSystem(layout));
+      } catch (error) {
+        // Not swallowed: rethrown once the environment is closed again.
+        await layout.root.close();
+        throw error;
+      }
     } catch (error) {
-      await root.close();
       openPaths.delete(path);
       throw error;
     }
-  }
-
-  // A new store gets its schema version durably before anything else; an
-  // existing one must have our schema and a journal that ends at lastSeq
-  // (the two are written in the same transaction, so they always agree).
-  private static async readOrInitSystem(
-    root: RootDatabase<Buffer, string>,
-    dbs: Map<Table, Database<Buffer, string>>,
-    journalDb: Database<Buffer, number>,
-    systemDb: Database<Buffer, string>,
-  ): Promise<number> {
-    const versionBytes = systemDb.getBinary(systemKeySchemaVersion);
-    if (versionBytes === undefined) {
-      for (const [table, db] of dbs) assert(isEmpty(db), `table ${table} has data but the store has no schema version`);
-      assert(isEmpty(journalDb), "journal has entries but the store has no schema version");
-      const ok = await root.batch(() => {
-        void systemDb.put(systemKeySchemaVersion, encodeValue(schemaVersion));
-        void systemDb.put(systemKeyLastSeq, encodeValue(0));
-      });
-      assert(ok === true, "writing the initial system records failed a condition");
-      return 0;
-    }
-    const version = decodeValue<number>(versionBytes);
-    assert(version === schemaVersion, `store schema version ${version}, this build reads ${schemaVersion}`);
-    const lastSeqBytes = systemDb.getBinary(systemKeyLastSeq);
-    assert(lastSeqBytes !== undefined, "store has a schema version but no lastSeq");
-    const lastSeq = decodeValue<number>(lastSeqBytes);
-    assertSafeInteger(lastSeq, "stored lastSeq");
-    let lastJournalSeq = 0;
-    for (const key of journalDb.getKeys({ reverse: true, limit: 1, snapshot: true })) lastJournalSeq = key;
-    assert(lastJournalSeq === lastSeq, `journal ends at seq ${lastJournalSeq} but lastSeq is ${lastSeq}`);
-    return lastSeq;
   }
 
   /** Seq of the last command applied (durable or not). */
@@ -399,7 +304,7 @@ export class Store implements StateReader {
     const entries: JournalEntry[] = [];
     if (fromSeq > this.committedSeq) return entries;
     let expected = fromSeq;
-    for (const { key, value } of this.journalDb.getRange({ start: fromSeq, end: this.committedSeq + 1, limit, snapshot: true })) {
+    for (const { key, value } of this.layout.journal.getRange({ start: fromSeq, end: this.committedSeq + 1, limit, snapshot: true })) {
       assert(key === expected, `journal gap: expected seq ${expected}, found ${key}`);
       entries.push(decodeJournalEntry(key, value));
       expected++;
@@ -408,7 +313,7 @@ export class Store implements StateReader {
   }
 
   stats(): StoreStats {
-    const lmdb = this.closed ? undefined : (this.root.getStats() as { pageSize?: number; lastPageNumber?: number; mapSize?: number });
+    const sizes = this.closed ? undefined : layoutSizes(this.layout);
     let overlayEntries = 0;
     for (const state of this.tableStates.values()) overlayEntries += state.overlay.size;
     return {
@@ -416,8 +321,8 @@ export class Store implements StateReader {
       lastSeq: this.assignedSeq,
       durableSeq: this.committedSeq,
       lastCommitMs: this.lastCommitMs,
-      mapSizeBytes: lmdb?.mapSize ?? this.options.mapSizeBytes,
-      usedBytes: lmdb === undefined ? 0 : ((lmdb.lastPageNumber ?? 0) + 1) * (lmdb.pageSize ?? lmdbPageBytes),
+      mapSizeBytes: sizes?.mapSizeBytes ?? this.options.mapSizeBytes,
+      usedBytes: sizes?.usedBytes ?? 0,
       overlayEntries,
     };
   }
@@ -492,7 +397,7 @@ export class Store implements StateReader {
     try {
       // `batch` puts every write into one LMDB transaction (lmdb-js never
       // splits a batch block across transactions).
-      committed = this.root.batch(() => this.writeBatch(batch));
+      committed = this.layout.root.batch(() => this.writeBatch(batch));
     } catch (error) {
       // Our writes are validated before this point, so lmdb-js throwing here
       // is a bug or a closed environment. Part of the block may still commit;
@@ -512,7 +417,7 @@ export class Store implements StateReader {
   // lastSeq, which `open` refuses instead of serving inconsistent state.
   private writeBatch(batch: CommitBatch): void {
     for (let i = 0; i < batch.journalSeqs.length; i++) {
-      void this.journalDb.put(batch.journalSeqs[i]!, batch.journalBytes[i]!);
+      void this.layout.journal.put(batch.journalSeqs[i]!, batch.journalBytes[i]!);
     }
     for (let i = 0; i < batch.touchedKeys.length; i++) {
       const state = this.tableState(batch.touchedTables[i]!);
@@ -524,7 +429,7 @@ export class Store implements StateReader {
     }
     const lastSeq = batch.journalSeqs[batch.journalSeqs.length - 1];
     assert(lastSeq !== undefined, "a batch without commands was sealed");
-    void this.systemDb.put(systemKeyLastSeq, encodeValue(lastSeq));
+    void this.layout.system.put(systemKeyLastSeq, encodeValue(lastSeq));
   }
 
   private onBatchDurable(batch: CommitBatch, ok: boolean): void {
@@ -603,7 +508,7 @@ export class Store implements StateReader {
       failure = error;
     }
     this.closed = true;
-    await this.root.close();
+    await this.layout.root.close();
     openPaths.delete(this.path);
     if (failure !== null) throw failure;
   }
@@ -619,11 +524,6 @@ export class Store implements StateReader {
     assert(state !== undefined, `unknown table ${String(table)}`);
     return state;
   }
-}
-
-function isEmpty(db: Database<Buffer, string> | Database<Buffer, number>): boolean {
-  for (const _key of db.getKeys({ limit: 1, snapshot: true })) return false;
-  return true;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
