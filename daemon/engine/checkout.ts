@@ -56,6 +56,17 @@ function loadMember(tx: Tx, ctx: PosContext, card: CardRecord): Member {
   };
 }
 
+/** Prices a basket for this terminal's store at `at` (the purchase time). */
+function priceFor(
+  view: MerchantView, version: RulesVersion, ctx: PosContext, at: number, lines: BasketLine[], member: Member | null,
+  available: number, redeem: RedeemRequest,
+) {
+  return priceCheck({
+    version, at, tzOffsetMin: view.merchant.tzOffsetMin, storeId: ctx.storeId, region: view.store.region,
+    lines, member: memberPricing(version.program, member),
+  }, available, redeem);
+}
+
 function pricedLinesPb(check: Pick<PricedCheck, "lines">): loyalty.v1.LineResult.$Properties[] {
   return check.lines.map((l, index) => ({
     index, discountMinor: l.disc, pointsRedeemed: l.rpts, pointsRedeemedMinor: l.rmin, pointsAccrued: l.apts,
@@ -101,10 +112,7 @@ export function calculate(tx: Tx, ctx: PosContext, req: loyalty.v1.CalculateRequ
   const checkNo = previous?.id ?? "";
   const available = member?.account ? pointsView(member.account, now, program.expiringSoonMs, checkNo).active : 0;
   const redeem: RedeemRequest = req.redeemMax ? { kind: "max" } : (req.redeemPoints ?? 0) > 0 ? { kind: "points", points: req.redeemPoints! } : { kind: "none" };
-  const outcome = priceCheck({
-    version, at: now, tzOffsetMin: view.merchant.tzOffsetMin, storeId: ctx.storeId, region: view.store.region,
-    lines, member: memberPricing(program, member),
-  }, available, redeem);
+  const outcome = priceFor(view, version, ctx, now, lines, member, available, redeem);
   if (!outcome.ok) {
     return decline(E.ERROR_CODE_INSUFFICIENT_POINTS, `at most ${outcome.redeemableMax} points can be spent on this check`, {
       available: String(available), redeemable_max: String(outcome.redeemableMax),
@@ -361,10 +369,7 @@ export function postOffline(tx: Tx, ctx: PosContext, req: loyalty.v1.PostOffline
     if (resolved.card.kind === "gift") return invalid("card", "a gift card is a means of payment, not a loyalty card");
     member = loadMember(tx, ctx, resolved.card);
   }
-  const outcome = priceCheck({
-    version, at, tzOffsetMin: view.merchant.tzOffsetMin, storeId: ctx.storeId, region: view.store.region,
-    lines, member: memberPricing(program, member),
-  }, 0, { kind: "none" });
+  const outcome = priceFor(view, version, ctx, at, lines, member, 0, { kind: "none" });
   assert(outcome.ok, "pricing without redemption cannot decline");
   const priced = outcome.check;
   const id = String(nextId(tx, ctx.merchantId, "check"));

@@ -14,7 +14,7 @@
 //   to their money value. The part of a line paid with points earns nothing;
 //   no-earn groups (tobacco, gift cards) earn nothing.
 import { allocate, allocateCapped, applyBp, mulDivFloor } from "./money.js";
-import type { AppliedPromotionRecord, CheckLine, Program } from "./model.js";
+import type { CheckLine, CheckRecord, Program } from "./model.js";
 import { priceBasket, type PricingInput } from "./rules.js";
 
 export interface BasketLine {
@@ -25,18 +25,11 @@ export interface BasketLine {
   amt: number;
 }
 
-export interface PricedCheck {
-  lines: CheckLine[];
-  total: number;
-  discount: number;
-  redeem: number;
-  redeemMinor: number;
-  accrue: number;
+/** The priced part of a check record, plus what the cashier may still spend. */
+export type PricedCheck = Pick<CheckRecord, "lines" | "total" | "discount" | "redeem" | "redeemMinor" | "accrue" | "promos" | "receiptLines"> & {
   /** The most points this basket lets the customer spend now. */
   redeemableMax: number;
-  promos: AppliedPromotionRecord[];
-  receiptLines: string[];
-}
+};
 
 export type RedeemRequest = { kind: "none" } | { kind: "points"; points: number } | { kind: "max" };
 
