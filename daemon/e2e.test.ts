@@ -36,6 +36,7 @@ const gift = (i: number) => d.credentials.cards.filter((c) => c.kind === "gift")
 describe("POS operations end to end", () => {
   it("a whole check: identify, calculate with points, confirm, history, ledger, partial refund", async () => {
     const pos = await d.client(0);
+    expect(pos.helloResult?.limits).toMatchObject({ holdTtlMs: 15 * 60_000, idempotencyRetentionMs: 7 * 86_400_000 });
     const card = bonus(0);
     const who = await pos.identify({ card: { phone: "79160000000" } });
     expect(who).toMatchObject({ cardNumber: card, holderNameMasked: "Ivan P.", tier: "bronze" });

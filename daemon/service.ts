@@ -12,7 +12,8 @@ import { applyCommand, applyRead, encodeOperation, type Answer, type Command, ty
 import type { AdminAction, AdminResult } from "./engine/admin.js";
 import type { MaintenanceJob } from "./engine/maintenance.js";
 import { maintenanceBatchMax } from "./engine/maintenance.js";
-import type { TerminalRecord } from "./engine/model.js";
+import type { RulesRecord, TerminalRecord } from "./engine/model.js";
+import { rulesAt } from "./engine/rules.js";
 import type { AuthOutcome, ExecuteResult, PosService, TerminalSession } from "./net/pos-service.js";
 import type { Logger } from "./observability/logger.js";
 import { hashSecret } from "./seed.js";
@@ -57,7 +58,9 @@ export class LoyaltyService implements PosService {
     const match = stored.length === computed.length && timingSafeEqual(stored, computed);
     if (!terminal || !match) return { ok: false, code: ErrorCode.ERROR_CODE_UNAUTHENTICATED, message: unauthenticated };
     if (terminal.disabled) return { ok: false, code: ErrorCode.ERROR_CODE_FORBIDDEN, message: "this terminal is disabled" };
-    return { ok: true, session: { merchantId: terminal.merchantId, storeId: terminal.storeId, terminalId: terminal.id } };
+    const rules = this.store.read((tx) => tx.get<RulesRecord>("rules", terminal.merchantId));
+    const holdTtlMs = rules ? rulesAt(rules.versions, this.clock()).program.holdTtlMs : undefined;
+    return { ok: true, session: { merchantId: terminal.merchantId, storeId: terminal.storeId, terminalId: terminal.id, holdTtlMs } };
   }
 
   execute(session: TerminalSession, request: Request): Promise<ExecuteResult> | ExecuteResult {

@@ -387,7 +387,7 @@ export class PosEndpoint {
           idleTimeoutMs: limits.idleTimeoutMs,
           linesMax,
           idempotencyRetentionMs: announced.idempotencyRetentionMs,
-          holdTtlMs: announced.holdTtlMs,
+          holdTtlMs: session.holdTtlMs ?? announced.holdTtlMs,
         },
       },
     });

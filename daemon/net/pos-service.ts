@@ -8,6 +8,8 @@ export interface TerminalSession {
   readonly merchantId: string;
   readonly storeId: string;
   readonly terminalId: string;
+  /** The merchant program's hold lifetime at hello, announced in HelloResult.limits. */
+  readonly holdTtlMs?: number;
 }
 
 export type AuthOutcome =

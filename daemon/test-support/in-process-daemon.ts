@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../config.js";
+import { idempotencyRetentionMs } from "../engine/apply.js";
 import { startServer, type RunningServer } from "../net/server.js";
 import { createLogger } from "../observability/logger.js";
 import { createMetrics } from "../observability/metrics.js";
@@ -43,7 +44,7 @@ export async function startInProcessDaemon(startAt = Date.UTC(2026, 10, 23, 9, 0
   const config = parseConfig(["--data", dataDir, "--pos-port", "0", "--http-port", "0", "--admin-port", "0"], {});
   const server = await startServer({
     config, service, logger, metrics: createMetrics({ processMetrics: false }),
-    clock: { nowMs: () => daemon.now, monotonicMs: () => performance.now() },
+    clock: { nowMs: () => daemon.now, monotonicMs: () => performance.now() }, idempotencyRetentionMs,
   });
   Object.assign(daemon, {
     store, service, server, posUrl: `ws://127.0.0.1:${server.posPort}/pos`, credentials: seed.credentials,

@@ -69,6 +69,12 @@ export async function spawnDaemon(options: SpawnOptions = {}): Promise<SpawnedDa
       }
     });
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`daemon exited (${code}) before ready; stderr:\n${stderr}`)); });
+  }).catch(async (error: unknown) => {
+    // The caller never gets a handle to a daemon that did not become ready, so
+    // it must not outlive this call (a test's cleanup could not stop it).
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+    throw error;
   });
 
   return {
