@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../protocol/codec.js";
 import { day, EngineFixture, line, replay } from "./test-support/engine-fixture.js";
 import type { Account, CheckRecord } from "./model.js";
+import { demoProgram } from "../seed.js";
 
 const E = ErrorCode;
 
@@ -256,6 +257,17 @@ describe("offline posting (P10), register (P7), gift cards (E5)", () => {
     expect(r.pointsAccrued).toBe(6); // x2 coffee on Monday
     expect(f.send("postOffline", post).postOffline!.checkId).toBe(r.checkId);
     expect(f.send("postOffline", { ...post, operationId: "offline-2", purchasedAtMs: f.now - 31 * day }).error?.code).toBe(E.ERROR_CODE_INVALID_ARGUMENT);
+  });
+
+  it("rules published later change the next check at once, while an offline check keeps the rules of its time", () => {
+    const f = new EngineFixture();
+    const card = { cardNumber: f.bonusCard(0) };
+    const before = f.now - 60_000;
+    const doubled = { ...demoProgram, tiers: demoProgram.tiers.map((t) => ({ ...t, accrualBp: t.accrualBp * 2 })) };
+    f.admin({ a: "rules.publish", merchantId: f.merchantId, version: { from: f.now, program: doubled, promotions: [] } });
+    expect(f.send("calculate", { card, lines: [line("grocery", 100_000)] }).calculate!.pointsAccrued).toBe(60);
+    expect(f.send("postOffline", { card, lines: [line("grocery", 100_000)], purchasedAtMs: before }).postOffline!.pointsAccrued).toBe(30);
+    expect(() => f.admin({ a: "rules.publish", merchantId: f.merchantId, version: { from: 0, program: demoProgram, promotions: [] } })).toThrow(/cannot start before/);
   });
 
   it("registers a card with a phone and grants the welcome bonus once", () => {
