@@ -118,9 +118,9 @@ export function applyAdmin(tx: Tx, cmd: AdminCommand, now: number): AdminResult 
       assert(rules && merchant, "merchant without rules");
       const program = rules.versions[rules.versions.length - 1]!.program;
       let account = tx.get<Account>("accounts", key.card(m, card.number)) ?? newAccount(program.tiers[0]!.id);
-      account = { ...account, seq: account.seq + 1 };
       const exp = roundExpiry(now + program.lotLifetimeMs, program, merchant.tzOffsetMin);
-      account = addLot(account, { id: `a:${account.seq}`, pts: action.points, act: now, exp }).account;
+      // The lot is named after the ledger entry this adjustment is about to get.
+      account = addLot(account, { id: `a:${account.seq + 1}`, pts: action.points, act: now, exp }).account;
       tx.put("accounts", key.card(m, card.number), account);
       indexExpiry(tx, m, card.number, exp);
       appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: action.points, reason: "adjustment", note: action.reason, actor: cmd.actor, act: now, exp })]);

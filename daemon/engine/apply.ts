@@ -21,7 +21,7 @@ import { applyMaintenance, type MaintenanceCommand } from "./maintenance.js";
 import type { IdempotencyRecord } from "./model.js";
 import { key } from "./model.js";
 import { refund } from "./refund.js";
-import type { Tx } from "./tx.js";
+import type { ReadTx, Tx } from "./tx.js";
 
 const pb = loyalty.v1;
 
@@ -81,10 +81,11 @@ function operationIdOf(message: unknown): string {
 /** Runs one operation (mutating or read) without idempotency. */
 function run(tx: Tx, ctx: PosContext, op: Operation, message: unknown, now: number): Resp {
   switch (op) {
-    case "identify": return identify(tx, ctx, message as loyalty.v1.IdentifyRequest, now);
-    case "history": return history(tx, ctx, message as loyalty.v1.HistoryRequest, now);
-    case "ledger": return ledger(tx, ctx, message as loyalty.v1.LedgerRequest, now);
-    case "giftCardBalance": return giftCardBalance(tx, ctx, message as loyalty.v1.GiftCardBalanceRequest);
+    case "identify":
+    case "history":
+    case "ledger":
+    case "giftCardBalance":
+      return decline(E.ERROR_CODE_UNKNOWN_OPERATION, `${op} is a read operation, not a command`);
     case "calculate": return calculate(tx, ctx, message as loyalty.v1.CalculateRequest, now);
     case "confirm": return confirm(tx, ctx, message as loyalty.v1.ConfirmRequest, now);
     case "cancel": return cancel(tx, ctx, message as loyalty.v1.CancelRequest, now);
@@ -101,8 +102,14 @@ function run(tx: Tx, ctx: PosContext, op: Operation, message: unknown, now: numb
 }
 
 /** A read-only operation (identify, history, ledger, gift balance) on a read view. */
-export function applyRead(tx: Tx, ctx: PosContext, op: Operation, message: unknown, now: number): Answer {
-  return answerOf(run(tx, ctx, op, message, now));
+export function applyRead(tx: ReadTx, ctx: PosContext, op: Operation, message: unknown, now: number): Answer {
+  switch (op) {
+    case "identify": return answerOf(identify(tx, ctx, message as loyalty.v1.IdentifyRequest, now));
+    case "history": return answerOf(history(tx, ctx, message as loyalty.v1.HistoryRequest, now));
+    case "ledger": return answerOf(ledger(tx, ctx, message as loyalty.v1.LedgerRequest, now));
+    case "giftCardBalance": return answerOf(giftCardBalance(tx, ctx, message as loyalty.v1.GiftCardBalanceRequest));
+    default: return answerOf(decline(E.ERROR_CODE_UNKNOWN_OPERATION, `${op} is not a read operation`));
+  }
 }
 
 /** A mutating POS operation with idempotency. */

@@ -9,7 +9,7 @@ import { loyalty } from "../../protocol/codec.js";
 import { assert } from "../assert.js";
 import { addLot, addSpend, consume, newAccount, pointsView, spend12m, takeBack, withHold, withoutHold } from "./account.js";
 import {
-  E, actorOf, appendLedger, balancesOf, decline, invalid, ledgerItem, loadMerchant, recordHistory, resolveCard, versionAt,
+  E, actorOf, appendLedger, balancesOf, decline, indexHistory, invalid, ledgerItem, loadMerchant, resolveCard, unindexHistory, versionAt,
   type MerchantView, type PosContext, type Resp,
 } from "./common.js";
 import type { Account, CardRecord, CheckRecord, CountersRecord, CustomerRecord, LedgerItem, Program, RulesVersion } from "./model.js";
@@ -264,7 +264,7 @@ export function confirm(tx: Tx, ctx: PosContext, req: loyalty.v1.ConfirmRequest,
   };
   tx.put("checks", key.check(ctx.merchantId, check.id), confirmed);
   tx.del("holdExpiry", `${key.timePrefix(check.expiresAt)}/${ctx.merchantId}/${check.id}`);
-  recordHistory(tx, ctx.merchantId, confirmed, now);
+  indexHistory(tx, ctx.merchantId, confirmed);
   return {
     confirm: {
       checkId: check.id, pointsAccrued: check.accrue, pointsRedeemed: check.redeem, amountDueMinor: due, giftTenders: giftResults,
@@ -344,7 +344,7 @@ export function cancel(tx: Tx, ctx: PosContext, req: loyalty.v1.CancelRequest, n
     tx.put("cards", key.card(ctx.merchantId, g.card), { ...gc, giftBalanceMinor: (gc.giftBalanceMinor ?? 0) + g.amt - g.ret } satisfies CardRecord);
   }
   tx.put("checks", key.check(ctx.merchantId, check.id), cancelled);
-  recordHistory(tx, ctx.merchantId, cancelled, now);
+  unindexHistory(tx, ctx.merchantId, check);
   return {
     cancel: { checkId: check.id, state: loyalty.v1.CheckState.CHECK_STATE_CANCELLED, pointsReturned: check.redeem, pointsReversed: check.accrue, balances },
   };
@@ -393,6 +393,6 @@ export function postOffline(tx: Tx, ctx: PosContext, req: loyalty.v1.PostOffline
     if (member.card.status === "issued") tx.put("cards", key.card(ctx.merchantId, member.card.number), { ...member.card, status: "active" } satisfies CardRecord);
   }
   tx.put("checks", key.check(ctx.merchantId, id), check);
-  recordHistory(tx, ctx.merchantId, check, at);
+  indexHistory(tx, ctx.merchantId, check);
   return { postOffline: { checkId: id, pointsAccrued: priced.accrue, lines: pricedLinesPb(priced), balances } };
 }

@@ -4,7 +4,7 @@
 import { loyalty } from "../../protocol/codec.js";
 import { assert } from "../assert.js";
 import { pointsView } from "./account.js";
-import type { Account, CardRecord, CheckRecord, HistoryRecord, LedgerItem, LedgerRecord, MerchantRecord, Program, RulesRecord, RulesVersion, StoreRecord } from "./model.js";
+import type { Account, CardRecord, CheckRecord, HistoryEntry, LedgerItem, MerchantRecord, Program, RulesRecord, RulesVersion, StoreRecord } from "./model.js";
 import { key } from "./model.js";
 import { rulesAt } from "./rules.js";
 import type { Table, Tx } from "./tx.js";
@@ -20,10 +20,6 @@ export interface PosContext {
   terminalId: string;
   cashierId: string;
 }
-
-/** How many summaries and ledger items a card keeps for the till (the journal keeps all). */
-export const historyKeep = 50;
-export const ledgerKeep = 100;
 
 export function decline(code: loyalty.v1.ErrorCode, message: string, details: Record<string, string> = {}): Resp {
   return { error: { code, message, details } };
@@ -141,32 +137,36 @@ export function actorOf(ctx: PosContext): string {
   return `${ctx.terminalId}/${ctx.cashierId}`;
 }
 
+/**
+ * Appends balance changes to the card's ledger (P11): one entry each, under
+ * the account's next sequence numbers. The account (already written by the
+ * caller) gets its sequence advanced.
+ */
 export function appendLedger(tx: Tx, merchantId: string, cardNumber: string, items: LedgerItem[]): void {
   if (items.length === 0) return;
-  const k = key.card(merchantId, cardNumber);
-  const current = tx.get<LedgerRecord>("ledger", k);
-  const next = [...items.reverse(), ...(current?.items ?? [])].slice(0, ledgerKeep);
-  tx.put("ledger", k, { items: next } satisfies LedgerRecord);
+  const accountKey = key.card(merchantId, cardNumber);
+  const account = tx.get<Account>("accounts", accountKey);
+  assert(account, `ledger entry for card without account ${cardNumber.slice(-4)}`);
+  let seq = account.seq;
+  for (const item of items) {
+    seq += 1;
+    tx.put("ledger", key.ledgerEntry(merchantId, cardNumber, seq), item);
+  }
+  tx.put("accounts", accountKey, { ...account, seq } satisfies Account);
 }
 
 export function ledgerItem(partial: Partial<LedgerItem> & Pick<LedgerItem, "at" | "pts" | "reason">): LedgerItem {
   return { check: "", promo: "", note: "", actor: "", act: 0, exp: 0, ...partial };
 }
 
-/** Adds or replaces the check's summary in the card's history (newest first). */
-export function recordHistory(tx: Tx, merchantId: string, check: CheckRecord, at: number): void {
+/** Lists a confirmed check in its card's history (P6); a void takes it out again. */
+export function indexHistory(tx: Tx, merchantId: string, check: CheckRecord): void {
   if (!check.card) return;
-  const k = key.card(merchantId, check.card);
-  const current = tx.get<HistoryRecord>("history", k);
-  const item = {
-    id: check.id, at, store: check.store, state: check.state, total: check.total, disc: check.discount,
-    acc: check.accrue, red: check.redeem, ref: check.refundedMinor, receipt: check.receipt,
-  };
-  const others = (current?.items ?? []).filter((i) => i.id !== check.id);
-  const existing = current?.items.find((i) => i.id === check.id);
-  const items = existing ? [{ ...item, at: existing.at }, ...others] : [item, ...others];
-  items.sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
-  tx.put("history", k, { items: items.slice(0, historyKeep) } satisfies HistoryRecord);
+  tx.put("history", key.historyEntry(merchantId, check.card, check.confirmedAt, check.id), { id: check.id, at: check.confirmedAt } satisfies HistoryEntry);
+}
+
+export function unindexHistory(tx: Tx, merchantId: string, check: CheckRecord): void {
+  if (check.card) tx.del("history", key.historyEntry(merchantId, check.card, check.confirmedAt, check.id));
 }
 
 export function maskName(first: string, last: string): string {

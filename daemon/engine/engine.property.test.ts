@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeResponse, type Operation } from "../../protocol/codec.js";
 import { assertAccount } from "./account.js";
-import type { Account, CheckRecord, LedgerRecord } from "./model.js";
+import type { Account, CheckRecord, LedgerItem } from "./model.js";
 import { day, EngineFixture, line, replay } from "./test-support/engine-fixture.js";
 
 type Step =
@@ -46,9 +46,10 @@ function checkInvariants(f: EngineFixture): void {
     const account = f.tx.get<Account>("accounts", `${f.merchantId}/${number}`);
     if (!account) continue;
     assertAccount(account);
-    // P11: every change of the balance has a ledger entry (fewer than the ledger keeps here).
-    const ledger = f.tx.get<LedgerRecord>("ledger", `${f.merchantId}/${number}`);
-    const sum = (ledger?.items ?? []).reduce((s, e) => s + e.pts, 0);
+    // P11: every change of the balance has a ledger entry, and the entries add up to the balance.
+    const ledger = f.tx.scan<LedgerItem>("ledger", `${f.merchantId}/${number}/`);
+    const sum = ledger.reduce((s, [, e]) => s + e.pts, 0);
+    expect(ledger.length).toBe(account.seq);
     expect(sum).toBe(account.bal);
     const view = f.identify(number).balances!;
     expect(view.pointsActive).toBeGreaterThanOrEqual(0);

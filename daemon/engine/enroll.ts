@@ -50,10 +50,10 @@ export function register(tx: Tx, ctx: PosContext, req: loyalty.v1.RegisterReques
       const exp = roundExpiry(now + program.lotLifetimeMs, program, view.merchant.tzOffsetMin);
       account = addLot(account, { id: `w:${card.number}`, pts: welcome, act: now, exp }).account;
       indexExpiry(tx, m, card.number, exp);
-      appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: welcome, reason: "welcome", actor: actorOf(ctx), act: now, exp })]);
     }
     account = { ...account, welcomeGranted: true };
     tx.put("accounts", key.card(m, card.number), account);
+    if (welcome > 0) appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: welcome, reason: "welcome", actor: actorOf(ctx), act: now, exp: account.lots.at(-1)!.exp })]);
     balances = balancesOf(program, account, card, now);
   }
   return { register: { cardNumber: card.number, customerId, welcomePoints: welcome, balances } };

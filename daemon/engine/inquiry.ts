@@ -2,15 +2,16 @@
 // gift-card balance inquiry (E5). They never write; the service runs them on a
 // read view without going through group commit.
 import { loyalty } from "../../protocol/codec.js";
+import { assert } from "../assert.js";
 import { historyLimitDefault, historyLimitMax, ledgerLimitDefault, ledgerLimitMax } from "../../protocol/limits.js";
 import { localMonthIndex, tierById } from "./rules.js";
 import { spend12m } from "./account.js";
 import {
   E, balancesOf, checkStateToPb, decline, loadMerchant, maskCard, maskName, resolveCard, versionAt, type PosContext, type Resp,
 } from "./common.js";
-import type { Account, CardRecord, CustomerRecord, HistoryRecord, LedgerReasonName, LedgerRecord } from "./model.js";
+import type { Account, CardRecord, CheckRecord, CustomerRecord, HistoryEntry, LedgerItem, LedgerReasonName } from "./model.js";
 import { key } from "./model.js";
-import type { Tx } from "./tx.js";
+import type { ReadTx, Tx } from "./tx.js";
 import { checkId } from "./validate.js";
 
 const pb = loyalty.v1;
@@ -29,7 +30,11 @@ const reasonToPb: Record<LedgerReasonName, loyalty.v1.LedgerReason> = {
   transfer: pb.LedgerReason.LEDGER_REASON_TRANSFER, coupon: pb.LedgerReason.LEDGER_REASON_COUPON,
 };
 
-export function identify(tx: Tx, ctx: PosContext, req: loyalty.v1.IdentifyRequest, now: number): Resp {
+/** Identify reports purchases in this window (counted among the newest entries read). */
+const recentWindowMs = 90 * dayMs;
+const recentEntriesMax = 50;
+
+export function identify(tx: ReadTx, ctx: PosContext, req: loyalty.v1.IdentifyRequest, now: number): Resp {
   const view = loadMerchant(tx, ctx);
   const program = versionAt(view, now).program;
   const resolved = resolveCard(tx, ctx, program, req.card, "card");
@@ -37,9 +42,9 @@ export function identify(tx: Tx, ctx: PosContext, req: loyalty.v1.IdentifyReques
   const card = resolved.card;
   const account = card.kind === "bonus" ? tx.get<Account>("accounts", key.card(ctx.merchantId, card.number)) : undefined;
   const customer = card.customerId ? tx.get<CustomerRecord>("customers", key.customer(ctx.merchantId, card.customerId)) : undefined;
-  const history = tx.get<HistoryRecord>("history", key.card(ctx.merchantId, card.number));
+  const recent = tx.scan<HistoryEntry>("history", key.cardEntries(ctx.merchantId, card.number), recentEntriesMax);
   const tier = card.kind === "gift" ? null : tierById(program, account?.tier ?? program.tiers[0]!.id);
-  const since = now - 90 * dayMs;
+  const since = now - recentWindowMs;
   return {
     identify: {
       cardNumber: card.number,
@@ -50,41 +55,45 @@ export function identify(tx: Tx, ctx: PosContext, req: loyalty.v1.IdentifyReques
       tierName: tier?.name ?? "",
       balances: balancesOf(program, account, card, now),
       discountBp: card.kind === "discount" ? card.discountBp ?? tier?.discountBp ?? 0 : 0,
-      lastPurchaseAtMs: account?.lastPurchaseAt ?? history?.items[0]?.at ?? 0,
-      recentPurchaseCount: history?.items.filter((i) => i.at >= since && i.state !== "cancelled").length ?? 0,
+      lastPurchaseAtMs: recent[0]?.[1].at ?? 0,
+      recentPurchaseCount: recent.filter(([, e]) => e.at >= since).length,
       rollingYearSpendMinor: account ? spend12m(account, localMonthIndex(now, view.merchant.tzOffsetMin)) : 0,
       offers: [],
     },
   };
 }
 
-export function history(tx: Tx, ctx: PosContext, req: loyalty.v1.HistoryRequest, now: number): Resp {
+export function history(tx: ReadTx, ctx: PosContext, req: loyalty.v1.HistoryRequest, now: number): Resp {
   const view = loadMerchant(tx, ctx);
   const resolved = resolveCard(tx, ctx, versionAt(view, now).program, req.card, "card");
   if ("error" in resolved) return resolved.error;
   const limit = Math.min(req.limit || historyLimitDefault, historyLimitMax);
-  const record = tx.get<HistoryRecord>("history", key.card(ctx.merchantId, resolved.card.number));
+  const entries = tx.scan<HistoryEntry>("history", key.cardEntries(ctx.merchantId, resolved.card.number), limit);
   return {
     history: {
-      checks: (record?.items ?? []).slice(0, limit).map((i) => ({
-        checkId: i.id, atMs: i.at, storeId: i.store, state: checkStateToPb[i.state], totalMinor: i.total, discountMinor: i.disc,
-        pointsAccrued: i.acc, pointsRedeemed: i.red, refundedMinor: i.ref, receiptNumber: i.receipt,
-      })),
+      checks: entries.map(([, e]) => {
+        const c = tx.get<CheckRecord>("checks", key.check(ctx.merchantId, e.id));
+        assert(c, `history lists a missing check ${e.id}`);
+        return {
+          checkId: c.id, atMs: e.at, storeId: c.store, state: checkStateToPb[c.state], totalMinor: c.total, discountMinor: c.discount,
+          pointsAccrued: c.accrue, pointsRedeemed: c.redeem, refundedMinor: c.refundedMinor, receiptNumber: c.receipt,
+        };
+      }),
     },
   };
 }
 
-export function ledger(tx: Tx, ctx: PosContext, req: loyalty.v1.LedgerRequest, now: number): Resp {
+export function ledger(tx: ReadTx, ctx: PosContext, req: loyalty.v1.LedgerRequest, now: number): Resp {
   const view = loadMerchant(tx, ctx);
   const program = versionAt(view, now).program;
   const resolved = resolveCard(tx, ctx, program, req.card, "card");
   if ("error" in resolved) return resolved.error;
   const limit = Math.min(req.limit || ledgerLimitDefault, ledgerLimitMax);
   const k = key.card(ctx.merchantId, resolved.card.number);
-  const record = tx.get<LedgerRecord>("ledger", k);
+  const entries = tx.scan<LedgerItem>("ledger", key.cardEntries(ctx.merchantId, resolved.card.number), limit);
   return {
     ledger: {
-      entries: (record?.items ?? []).slice(0, limit).map((i) => ({
+      entries: entries.map(([, i]) => ({
         atMs: i.at, points: i.pts, reason: reasonToPb[i.reason], checkId: i.check, promotionId: i.promo, note: i.note, actor: i.actor,
         activatesAtMs: i.act, expiresAtMs: i.exp,
       })),

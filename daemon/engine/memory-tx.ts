@@ -1,7 +1,7 @@
 // An in-memory Tx for engine tests, simulations and benchmarks without I/O.
 // Values are deep-frozen on write, so an engine function that mutates what it
 // read throws at once instead of corrupting state silently.
-import type { Table, Tx } from "./tx.js";
+import type { ReadTx, Table } from "./tx.js";
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
@@ -11,7 +11,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export class MemoryTx implements Tx {
+export class MemoryTx implements ReadTx {
   private readonly tables = new Map<Table, Map<string, unknown>>();
   /** Benchmarks turn freezing off to measure the engine, not the guard. */
   constructor(private readonly freeze = true) {}
@@ -33,10 +33,10 @@ export class MemoryTx implements Tx {
   del(table: Table, key: string): void {
     this.tables.get(table)?.delete(key);
   }
-  /** Entries of one table whose key starts with `prefix`, in key order. */
-  scan(table: Table, prefix = ""): [string, unknown][] {
-    return [...(this.tables.get(table) ?? new Map<string, unknown>()).entries()].filter(([k]) => k.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  /** Entries of one table whose key starts with `prefix`, in key order (all of them without a limit). */
+  scan<T>(table: Table, prefix = "", limit = Number.MAX_SAFE_INTEGER): [string, T][] {
+    return ([...(this.tables.get(table) ?? new Map<string, unknown>()).entries()] as [string, T][]).filter(([k]) => k.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
   }
   /** Every entry as [table, key, value], sorted: for comparing two states. */
   entries(): [string, string, unknown][] {

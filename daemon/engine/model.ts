@@ -100,7 +100,7 @@ export interface Account {
   spend: [number, number][];
   lastPurchaseAt: number;
   welcomeGranted: boolean;
-  /** Counter for ledger entry ids on this card. */
+  /** Ledger entries written for this card so far (the newest entry's sequence number). */
   seq: number;
 }
 
@@ -168,12 +168,10 @@ export interface CheckRecord {
   offline: boolean;
 }
 
-export interface HistoryRecord {
-  /** Newest first, bounded by historyKeep. */
-  items: {
-    id: string; at: number; store: string; state: CheckStateName; total: number; disc: number;
-    acc: number; red: number; ref: number; receipt: string;
-  }[];
+/** A purchase in a card's history index; the check record has the rest. */
+export interface HistoryEntry {
+  id: string;
+  at: number;
 }
 
 export type LedgerReasonName =
@@ -192,10 +190,6 @@ export interface LedgerItem {
   exp: number;
 }
 
-export interface LedgerRecord {
-  /** Newest first, bounded by ledgerKeep. The journal keeps everything. */
-  items: LedgerItem[];
-}
 
 export interface IdempotencyRecord {
   /** Content hash of the operation (hex). */
@@ -318,4 +312,10 @@ export const key = {
   idempotency: (m: string, terminal: string, op: string) => `${m}/${terminal}/${op}`,
   /** Fixed-width decimal time so keys sort by time. */
   timePrefix: (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, "0"),
+  /** Fixed-width and inverted, so a forward scan lists the newest first. */
+  newestFirst: (n: number) => String(9_000_000_000_000_000 - Math.floor(n)).padStart(16, "0"),
+  historyEntry: (m: string, card: string, at: number, checkId: string) => `${m}/${card}/${key.newestFirst(at)}/${checkId}`,
+  ledgerEntry: (m: string, card: string, seq: number) => `${m}/${card}/${key.newestFirst(seq)}`,
+  /** Prefix of one card's history or ledger entries (the slash keeps card 12 apart from 123). */
+  cardEntries: (m: string, card: string) => `${m}/${card}/`,
 };

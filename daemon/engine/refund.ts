@@ -16,7 +16,7 @@ import { loyalty } from "../../protocol/codec.js";
 import { assert } from "../assert.js";
 import { addLot, addSpend, takeBack } from "./account.js";
 import {
-  E, actorOf, appendLedger, balancesOf, checkStateToPb, decline, invalid, ledgerItem, loadMerchant, recordHistory, versionAt,
+  E, actorOf, appendLedger, balancesOf, checkStateToPb, decline, invalid, ledgerItem, loadMerchant, versionAt,
   type PosContext, type Resp,
 } from "./common.js";
 import { indexExpiry, nextId } from "./checkout.js";
@@ -133,7 +133,6 @@ export function refund(tx: Tx, ctx: PosContext, req: loyalty.v1.RefundRequest, n
     ...check, lines, gift, state: done ? "refunded" : "confirmed", refundedMinor: check.refundedMinor + money, refunds: check.refunds + 1,
   };
   tx.put("checks", key.check(ctx.merchantId, check.id), next);
-  recordHistory(tx, ctx.merchantId, next, now);
   return {
     refund: {
       checkId: check.id, refundId, amountRefundedMinor: money, pointsReversed: reversed, pointsReturned: returned,

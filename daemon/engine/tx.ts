@@ -22,8 +22,8 @@ export type Table =
   | "customers"   // key: merchantId/customerId
   | "accounts"    // key: merchantId/cardNumber → points lots, holds, debt, spend buckets
   | "checks"      // key: merchantId/checkId → calculated or confirmed check
-  | "history"     // key: merchantId/cardNumber → newest check summaries (bounded)
-  | "ledger"      // key: merchantId/cardNumber → newest balance changes (bounded)
+  | "history"     // key: merchantId/cardNumber/invertedTime/checkId → { id, at }: the card's purchases, newest first
+  | "ledger"      // key: merchantId/cardNumber/invertedSeq → one balance change, newest first
   | "idempotency" // key: merchantId/terminalId/operationId → content hash + answer
   | "rules"       // key: merchantId → program and promotions, versioned
   | "expiry"      // key: day/merchantId/cardNumber → index of cards with lots to expire
@@ -39,4 +39,13 @@ export interface Tx {
   get<T>(table: Table, key: string): T | undefined;
   put(table: Table, key: string, value: unknown): void;
   del(table: Table, key: string): void;
+}
+
+/**
+ * What read-only operations get: a Tx that can also list, in key order, at
+ * most `limit` entries whose key starts with `prefix`. Mutating operations
+ * never scan (their cost stays a fixed number of point reads and writes).
+ */
+export interface ReadTx extends Tx {
+  scan<T>(table: Table, prefix: string, limit: number): ReadonlyArray<readonly [string, T]>;
 }

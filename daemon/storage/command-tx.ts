@@ -11,7 +11,7 @@
 // - Values are encoded at `put` (a later mutation of the object by the engine
 //   cannot change what is stored) and decoded at every `get` (the engine never
 //   holds a reference into stored state).
-import type { Table, Tx } from "../engine/tx.js";
+import type { ReadTx, Table, Tx } from "../engine/tx.js";
 import { assert } from "../assert.js";
 import { decodeValue, encodeValue } from "./encoding.js";
 import { assertKey } from "./keys.js";
@@ -20,6 +20,7 @@ import { writesPerCommandMax } from "./limits.js";
 /** What a Tx reads through once its own writes do not answer: overlay, then LMDB. */
 export interface StateReader {
   readValue<T>(table: Table, key: string): T | undefined;
+  scan<T>(table: Table, prefix: string, limit: number): ReadonlyArray<readonly [string, T]>;
   assertTable(table: Table): void;
 }
 
@@ -76,7 +77,7 @@ export class CommandTx implements Tx {
   }
 }
 
-export class ReadOnlyTx implements Tx {
+export class ReadOnlyTx implements ReadTx {
   private active = true;
 
   constructor(private readonly state: StateReader) {}
@@ -85,6 +86,11 @@ export class ReadOnlyTx implements Tx {
     assert(this.active, "Tx used after its read finished");
     assertKey(key);
     return this.state.readValue<T>(table, key);
+  }
+
+  scan<T>(table: Table, prefix: string, limit: number): ReadonlyArray<readonly [string, T]> {
+    assert(this.active, "Tx used after its read finished");
+    return this.state.scan<T>(table, prefix, limit);
   }
 
   put(table: Table, key: string): void {

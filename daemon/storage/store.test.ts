@@ -278,6 +278,20 @@ describe("reads", () => {
     expect(Array.from(again.raw)).toEqual([1, 2, 3]);
   });
 
+  it("configuration records are decoded once, shared frozen, and replaced by the next write", async () => {
+    const store = await stores.open(stores.dir());
+    await store.submit(null, 1, (tx) => tx.put("rules", "m1", { versions: [{ rate: 3 }] }));
+    const first = store.read((tx) => tx.get<{ versions: { rate: number }[] }>("rules", "m1"))!;
+    expect(store.read((tx) => tx.get("rules", "m1"))).toBe(first);
+    expect(() => { first.versions[0]!.rate = 99; }).toThrow(TypeError);
+    const pending = store.submit(null, 2, (tx) => tx.put("rules", "m1", { versions: [{ rate: 5 }] }));
+    // Visible at once, before it is durable, like any write.
+    expect(store.read((tx) => tx.get<{ versions: { rate: number }[] }>("rules", "m1"))!.versions[0]!.rate).toBe(5);
+    await pending;
+    await store.submit(null, 3, (tx) => tx.del("rules", "m1"));
+    expect(store.read((tx) => tx.get("rules", "m1"))).toBeUndefined();
+  });
+
   it("journalEntries lists only durable entries", async () => {
     const store = await stores.open(stores.dir());
     await store.submit(set("a", 1), 1, applyBank);

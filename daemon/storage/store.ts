@@ -35,7 +35,7 @@
 //   and break single-writer ordering; opening a path twice is an assertion.
 import { createHash } from "node:crypto";
 import { resolve as resolvePath } from "node:path";
-import { tables, type Table, type Tx } from "../engine/tx.js";
+import { tables, type ReadTx, type Table, type Tx } from "../engine/tx.js";
 import { assert, assertSafeInteger } from "../assert.js";
 import { CommitBatch } from "./commit-batch.js";
 import { CommandTx, ReadOnlyTx, type LocalWrite, type StateReader } from "./command-tx.js";
@@ -98,6 +98,27 @@ const openPaths = new Set<string>();
 interface TableState {
   readonly db: TableDb;
   readonly overlay: OverlayTable;
+  /** Decoded values of a configuration table, shared by every reader; null for other tables. */
+  readonly decoded: Map<string, unknown> | null;
+}
+
+/**
+ * Configuration tables: read by nearly every POS request (the terminal at
+ * hello; merchant, store and rules on every operation), written only by admin
+ * commands, and small (one record per merchant, store, terminal). Their
+ * decoded values are cached and shared, deep-frozen so a reader that tried to
+ * change one would throw instead of corrupting the cache. Any write to a key
+ * drops its cached value. Bounded by the size of the configuration itself;
+ * misses are not cached, so unknown keys cannot grow it.
+ */
+const decodedCacheTables: ReadonlySet<Table> = new Set<Table>(["merchants", "stores", "terminals", "rules"]);
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    if (!ArrayBuffer.isView(value)) for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -132,7 +153,9 @@ export class Store implements StateReader {
     lastSeq: number,
   ) {
     this.tableStates = new Map();
-    for (const [table, db] of layout.tableDbs) this.tableStates.set(table, { db, overlay: new Map() });
+    for (const [table, db] of layout.tableDbs) {
+      this.tableStates.set(table, { db, overlay: new Map(), decoded: decodedCacheTables.has(table) ? new Map() : null });
+    }
     this.assignedSeq = lastSeq;
     this.committedSeq = lastSeq;
   }
@@ -183,7 +206,7 @@ export class Store implements StateReader {
     return this.failure === null && !this.closing;
   }
 
-  read<R>(fn: (tx: Tx) => R): R {
+  read<R>(fn: (tx: ReadTx) => R): R {
     this.assertReadable();
     const tx = new ReadOnlyTx(this);
     try {
@@ -341,6 +364,17 @@ export class Store implements StateReader {
 
   readValue<T>(table: Table, key: string): T | undefined {
     const state = this.tableState(table);
+    if (state.decoded !== null) {
+      const cached = state.decoded.get(key);
+      if (cached !== undefined) return cached as T;
+      const value = this.readUncached<T>(state, key);
+      if (value !== undefined) state.decoded.set(key, deepFreeze(value));
+      return value;
+    }
+    return this.readUncached<T>(state, key);
+  }
+
+  private readUncached<T>(state: TableState, key: string): T | undefined {
     const entry = state.overlay.get(key);
     if (entry !== undefined) return entry.bytes === null ? undefined : decodeValue<T>(entry.bytes);
     // getBinaryFast returns a buffer the next read overwrites; decodeValue
@@ -367,7 +401,9 @@ export class Store implements StateReader {
 
   private stage(writes: Map<string, LocalWrite>, batch: CommitBatch): void {
     for (const write of writes.values()) {
-      const overlay = this.tableState(write.table).overlay;
+      const state = this.tableState(write.table);
+      state.decoded?.delete(write.key);
+      const overlay = state.overlay;
       const entry = overlay.get(write.key);
       if (entry === undefined) {
         overlay.set(write.key, { bytes: write.bytes, batchId: batch.id });
