@@ -1,0 +1,535 @@
+// End-to-end latency of the whole product: POS clients (protocol/client.ts
+// PosClient over a binary WebSocket) → the real daemon as a child process
+// (uWS, service, engine, group commit, LMDB with fsync) and back.
+//
+// Run: npm run build && node dist/benchmarks/e2e.bench.js \
+//        [--rate 5000] [--seconds 10] [--warmup 2] [--connections 16] [--durability sync|none]
+//        [--redeem-share 0.2] [--redeem-points 10] [--cards 10000] [--card-points 1000] [--tick-ms 1]
+//        [--repeat 1] [--seed 1] [--cpu-prof DIR] [--json FILE] [--keep]
+//        [--wait-idle-percent 25] [--wait-idle-max-s 180]
+// Prints a table per run, the medians over --repeat runs (each run has a
+// fresh data directory and daemon), and one JSON line; --json writes every run.
+//
+// What is measured
+// - Open loop: checks START on a fixed timetable at --rate per second,
+//   whatever the answers do. The timetable is quantised to --tick-ms (1 ms):
+//   every check due in [T, T + tick) is started at tick T, so at 5,000/s five
+//   checks start together each millisecond. A check is identify → calculate →
+//   confirm, strictly one after another; many checks run at once, spread
+//   round-robin over --connections PosClient connections (the demo seed has
+//   4 terminals; several connections authenticate as the same terminal, each
+//   with its own cashier id).
+// - Latency is measured from the INTENDED send time, so a slow daemon (or a
+//   slow generator) cannot hide its queueing (coordinated omission):
+//   identify's intended time is its timetable tick; calculate's and
+//   confirm's intended time is the moment the previous step's answer arrived
+//   (a till sends the next step when it has the answer; there is no earlier
+//   moment at which it "should" have been sent). "check" is the whole
+//   check, from its tick to confirm's answer. "send lag" is how late the
+//   generator actually handed identify to the client after its tick: the
+//   generator's own share of identify latency, reported so it is never
+//   mistaken for the daemon's; "identify from actual send" excludes it.
+// - A failed step ends its check; errors are counted by step and ErrorCode
+//   (or client error class). When the timetable ends, unanswered checks get
+//   2 s to finish; the rest are reported as "unfinished-at-end".
+// - Only checks whose tick falls in the measurement window (after --warmup
+//   seconds) are recorded; achieved throughput counts confirms answered OK
+//   within the window.
+// - Around the window: CPU of the daemon (every thread, from /proc), of this
+//   generator, and of the whole machine (other users of a shared box show up
+//   as the difference, "other"). The daemon's /metrics (commands per group
+//   commit, commit duration, its own latency histogram, event-loop lag),
+//   as the difference between a scrape just before the window and one after
+//   the load. Before the daemon starts: the fsync floor of the data
+//   directory's disk. Before each run: a wait for a quiet machine.
+// - Daemon and generator run on the same machine; on a 2-core box they share
+//   the cores with each other, LMDB's threads and the kernel's loopback.
+//
+// Card base: see benchmarks/support/daemon-process.ts (the demo seed plus
+// --cards bonus cards with --card-points each; --cards 0 = the seed's 10 cards).
+// With --cpu-prof DIR the daemon runs with node --cpu-prof and the window is
+// printed in profile time; summarise with dist/benchmarks/cpu-profile-top.js.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ErrorCode } from "../protocol/codec.js";
+import { PosClient, PosError } from "../protocol/client.js";
+import {
+  bucketQuantileBound, diffMetrics, histogramBuckets, metricValue, prepareData, scrapeMetrics, startDaemon, type MetricSample,
+} from "./support/daemon-process.js";
+import {
+  Samples, machineCpuSeconds, machineInfo, measureFsyncFloor, median, processCpuSeconds, threadCpu, threadCpuPercent,
+  type LatencySummary, type MachineInfo, type ThreadCpu,
+} from "./support/measure.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    rate: { type: "string", default: "5000" },
+    seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    connections: { type: "string", default: "16" },
+    durability: { type: "string", default: "sync" },
+    "redeem-share": { type: "string", default: "0.2" },
+    "redeem-points": { type: "string", default: "10" },
+    cards: { type: "string", default: "10000" },
+    "card-points": { type: "string", default: "1000" },
+    "tick-ms": { type: "string", default: "1" },
+    repeat: { type: "string", default: "1" },
+    seed: { type: "string", default: "1" },
+    "cpu-prof": { type: "string" },
+    json: { type: "string" },
+    keep: { type: "boolean", default: false },
+    "wait-idle-percent": { type: "string", default: "25" },
+    "wait-idle-max-s": { type: "string", default: "180" },
+  },
+});
+
+interface Config {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly warmup: number;
+  readonly connections: number;
+  readonly durability: "sync" | "none";
+  readonly redeemShare: number;
+  readonly redeemPoints: number;
+  readonly cards: number;
+  readonly cardPoints: number;
+  readonly tickMs: number;
+  readonly repeat: number;
+  readonly seed: number;
+  readonly cpuProfileDir: string | undefined;
+}
+
+function numberFlag(name: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in [${min}, ${max}], got ${value}`);
+  return n;
+}
+
+const config: Config = {
+  rate: numberFlag("rate", flags.rate, 1, 100_000),
+  seconds: numberFlag("seconds", flags.seconds, 1, 600),
+  warmup: numberFlag("warmup", flags.warmup, 0, 600),
+  connections: numberFlag("connections", flags.connections, 1, 1_000),
+  durability: flags.durability === "none" ? "none" : flags.durability === "sync" ? "sync" : (() => { throw new Error("--durability is sync or none"); })(),
+  redeemShare: numberFlag("redeem-share", flags["redeem-share"], 0, 1),
+  redeemPoints: numberFlag("redeem-points", flags["redeem-points"], 1, 1_000_000),
+  cards: numberFlag("cards", flags.cards, 0, 10_000_000),
+  cardPoints: numberFlag("card-points", flags["card-points"], 0, 1_000_000_000),
+  tickMs: numberFlag("tick-ms", flags["tick-ms"], 0.1, 100),
+  repeat: numberFlag("repeat", flags.repeat, 1, 100),
+  seed: numberFlag("seed", flags.seed, 0, 2 ** 32 - 1),
+  cpuProfileDir: flags["cpu-prof"] === undefined ? undefined : resolve(flags["cpu-prof"]),
+};
+
+/** Seeded PRNG (mulberry32): the same --seed gives the same cards, baskets and redeem choices. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A few realistic baskets (kopecks, quantities in thousandths), with the seed's groups: promotions and exclusions apply. */
+const baskets = [
+  [
+    { sku: "4600000000017", group: "coffee", quantityMilli: 1000, priceMinor: 35_000, amountMinor: 35_000 },
+    { sku: "4600000000024", group: "dairy", quantityMilli: 2000, priceMinor: 8_990, amountMinor: 17_980 },
+  ],
+  [
+    { sku: "4600000000031", group: "grocery", quantityMilli: 1000, priceMinor: 12_990, amountMinor: 12_990 },
+    { sku: "4600000000048", group: "dairy", quantityMilli: 2000, priceMinor: 8_950, amountMinor: 17_900 },
+    { sku: "4600000000055", group: "coffee", quantityMilli: 1000, priceMinor: 45_000, amountMinor: 45_000 },
+    { sku: "4600000000062", group: "bakery", quantityMilli: 1000, priceMinor: 5_500, amountMinor: 5_500 },
+    { sku: "4600000000079", group: "tobacco", quantityMilli: 1000, priceMinor: 22_000, amountMinor: 22_000 },
+  ],
+  [
+    { sku: "4600000000086", group: "grocery", quantityMilli: 1530, priceMinor: 19_900, amountMinor: 30_447 },
+    { sku: "4600000000093", group: "alcohol", quantityMilli: 1000, priceMinor: 89_900, amountMinor: 89_900 },
+    { sku: "4600000000109", group: "bakery", quantityMilli: 3000, priceMinor: 4_500, amountMinor: 13_500 },
+  ],
+];
+
+const operations = ["identify", "calculate", "confirm"] as const;
+/** How long before the window /metrics is scraped for the baseline. */
+const metricsLeadMs = 200;
+/** How long unanswered checks may still finish after the timetable ended. */
+const drainGraceMs = 2_000;
+type Step = (typeof operations)[number];
+
+interface RunResult {
+  readonly run: number;
+  readonly offeredChecksPerSec: number;
+  readonly achievedChecksPerSec: number;
+  readonly checksInWindow: number;
+  readonly checksCompletedOk: number;
+  /** Checks (of the whole run, warm-up included) still unanswered after the drain grace. */
+  readonly unfinishedChecks: number;
+  readonly errors: Record<string, number>;
+  readonly latencyUs: Record<Step | "check" | "sendLag" | "identifyFromSend", LatencySummary>;
+  readonly daemonCpuPercent: number;
+  readonly daemonMainThreadCpuPercent: number;
+  readonly daemonThreads: { name: string; percent: number }[];
+  readonly generatorCpuPercent: number;
+  readonly generatorMainThreadCpuPercent: number;
+  readonly machineBusyPercent: number;
+  /** Machine CPU used by neither the daemon nor the generator: the kernel's share not charged to them, and other users of a shared box. */
+  readonly otherCpuPercent: number;
+  readonly loadAverageAtStart: string;
+  readonly commitBatches: number;
+  readonly commandsPerCommitAvg: number;
+  readonly commitMsAvg: number;
+  readonly commitBatchP50Bound: number;
+  readonly commitBatchP99Bound: number;
+  readonly commitMsP99Bound: number;
+  readonly daemonLatencyP99BoundMs: Record<Step, number>;
+  readonly daemonEventLoopLagP99Ms: number;
+  readonly daemonEventLoopLagMaxMs: number;
+  readonly fsyncFloorMedianUs: number;
+  readonly fsyncFloorP90Us: number;
+  readonly prepareMs: number;
+  readonly profileWindowUs: readonly [number, number] | undefined;
+  readonly cpuProfile: string | undefined;
+}
+
+/** Process CPU plus machine CPU at one instant. */
+interface CpuSnapshot {
+  readonly at: number;
+  readonly daemonThreads: ThreadCpu[];
+  readonly daemon: number;
+  readonly generatorThreads: ThreadCpu[];
+  readonly generator: NodeJS.CpuUsage;
+  readonly machine: { busy: number; total: number };
+  readonly monotonicUs: number;
+}
+
+function cpuSnapshot(daemonPid: number): CpuSnapshot {
+  return {
+    at: performance.now(),
+    daemonThreads: threadCpu(daemonPid),
+    daemon: processCpuSeconds(daemonPid),
+    generatorThreads: threadCpu(process.pid),
+    generator: process.cpuUsage(),
+    machine: machineCpuSeconds(),
+    // V8's CPU profile timestamps are CLOCK_MONOTONIC microseconds, like hrtime.
+    monotonicUs: Number(process.hrtime.bigint() / 1000n),
+  };
+}
+
+function errorKey(step: Step, error: unknown): string {
+  if (error instanceof PosError) return `${step}:${ErrorCode[error.code]?.replace(/^ERROR_CODE_/, "") ?? error.code}`;
+  return `${step}:${error instanceof Error ? error.name || error.constructor.name : String(error)}`;
+}
+
+async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
+  const root = mkdtempSync(join(tmpdir(), "loyalty-e2e-"));
+  const dataDir = join(root, "data");
+  const profileDir = config.cpuProfileDir === undefined ? undefined : join(config.cpuProfileDir, `run-${run}`);
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const loadAverage = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  try {
+    // Same disk as the daemon's LMDB, measured while nothing else of ours runs.
+    mkdirSync(dataDir, { recursive: true });
+    const fsync = measureFsyncFloor(dataDir);
+    const prepared = await prepareData(dataDir, config.cards, config.cardPoints);
+    const daemon = await startDaemon({ dataDir, durability: config.durability, cpuProfileDir: profileDir });
+    const terminals = prepared.credentials.terminals;
+    const clients = Array.from({ length: config.connections }, (_, i) => {
+      const terminal = terminals[i % terminals.length]!;
+      return new PosClient({
+        url: daemon.posUrl, terminalId: terminal.terminalId, secret: terminal.secret, cashierId: `bench-cashier-${i + 1}`,
+        // The daemon's per-connection limit; the client takes the smaller of the two.
+        inFlightMax: 256, reconnect: false, keepAliveMs: 0, clientName: "e2e-bench",
+      });
+    });
+    await Promise.all(clients.map((c) => c.connect()));
+
+    const windowMs = config.seconds * 1000;
+    const totalMs = (config.warmup + config.seconds) * 1000;
+    const totalChecks = Math.floor((config.rate * totalMs) / 1000);
+    // Bounded sample stores: at most every check of the window, plus slack for rounding.
+    const capacity = Math.ceil(config.rate * config.seconds) + 16;
+    const latency = {
+      identify: new Samples(capacity), calculate: new Samples(capacity), confirm: new Samples(capacity),
+      check: new Samples(capacity), sendLag: new Samples(capacity), identifyFromSend: new Samples(capacity),
+    };
+    const errors: Record<string, number> = {};
+    const random = mulberry32(config.seed + run);
+    const t0 = performance.now() + 50;
+    const windowStart = t0 + config.warmup * 1000;
+    const windowEnd = windowStart + windowMs;
+    let confirmedInWindow = 0;
+    let checksInWindow = 0;
+    let completedOk = 0;
+    let outstanding = 0;
+    let allSettled: () => void = () => {};
+    const settled = new Promise<void>((r) => { allSettled = r; });
+    let launched = 0;
+    let scheduleDone = false;
+    /** Set when the drain grace is over: what is still unanswered is counted as unfinished, not as a client error. */
+    let stopping = false;
+
+    const runCheck = async (index: number, intended: number): Promise<void> => {
+      const measured = intended >= windowStart && intended < windowEnd;
+      if (measured) checksInWindow += 1;
+      const client = clients[index % clients.length]!;
+      // A redeeming check needs a card with points (with --cards 0 only some seed cards have any).
+      const redeem = random() < config.redeemShare;
+      const cards = redeem ? prepared.redeemCards : prepared.earnCards;
+      const card = cards[Math.floor(random() * cards.length)]!;
+      const lines = baskets[Math.floor(random() * baskets.length)]!;
+      const start = intended;
+      let step: Step = "identify";
+      try {
+        const sentAt = performance.now();
+        if (measured) latency.sendLag.record((sentAt - intended) * 1000);
+        await client.identify({ card: { cardNumber: card } });
+        let t = performance.now();
+        if (measured) {
+          latency.identify.record((t - intended) * 1000);
+          latency.identifyFromSend.record((t - sentAt) * 1000);
+        }
+        step = "calculate";
+        intended = t;
+        const calc = await client.calculate({ card: { cardNumber: card }, lines, redeemPoints: redeem ? config.redeemPoints : 0 });
+        t = performance.now();
+        if (measured) latency.calculate.record((t - intended) * 1000);
+        step = "confirm";
+        intended = t;
+        await client.confirm({ checkId: calc.checkId, receiptNumber: `R${run}-${index}` });
+        t = performance.now();
+        if (measured) {
+          latency.confirm.record((t - intended) * 1000);
+          latency.check.record((t - start) * 1000);
+          completedOk += 1;
+        }
+        if (t >= windowStart && t < windowEnd) confirmedInWindow += 1;
+      } catch (error) {
+        if (measured) {
+          const key = stopping ? `${step}:unfinished-at-end` : errorKey(step, error);
+          errors[key] = (errors[key] ?? 0) + 1;
+        }
+      } finally {
+        outstanding -= 1;
+        if (outstanding === 0 && scheduleDone) allSettled();
+      }
+    };
+
+    // /metrics is scraped just before the window and after the load; the
+    // figures are the difference, so the warm-up's JIT compilation and first
+    // commits stay out of them. (A scrape costs the daemon a few ms of event
+    // loop; this one lands in the warm-up.)
+    let metricsBefore: Promise<MetricSample[]> | undefined;
+    let cpuStart: CpuSnapshot | undefined;
+    let cpuEnd: CpuSnapshot | undefined;
+    let tick = 0;
+    const onTick = (): void => {
+      const now = performance.now();
+      if (metricsBefore === undefined && now >= windowStart - metricsLeadMs) metricsBefore = scrapeMetrics(daemon.httpUrl);
+      if (cpuStart === undefined && now >= windowStart) cpuStart = cpuSnapshot(daemon.pid);
+      if (cpuEnd === undefined && now >= windowEnd) cpuEnd = cpuSnapshot(daemon.pid);
+      // Every tick that is due, each with its own intended time: if this
+      // callback ran late, the lateness is charged to those checks.
+      for (let at = t0 + tick * config.tickMs; at <= now && launched < totalChecks; at = t0 + tick * config.tickMs) {
+        const dueBy = Math.min(totalChecks, Math.floor((config.rate * (tick + 1) * config.tickMs) / 1000));
+        while (launched < dueBy) {
+          outstanding += 1;
+          void runCheck(launched, at);
+          launched += 1;
+        }
+        tick += 1;
+      }
+      if (launched < totalChecks || cpuEnd === undefined) {
+        const next = Math.min(t0 + tick * config.tickMs, cpuEnd === undefined && launched >= totalChecks ? windowEnd : Infinity);
+        setTimeout(onTick, Math.max(0, next - performance.now()));
+        return;
+      }
+      scheduleDone = true;
+      if (outstanding === 0) allSettled();
+    };
+    setTimeout(onTick, Math.max(0, t0 - performance.now()));
+    // An overloaded daemon can hold thousands of checks when the timetable
+    // ends; waiting for each to answer or time out would stretch a run far
+    // past its length. After a short grace they are cut off and reported.
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise<void>((r) => {
+      const waitForEnd = (): void => {
+        if (!scheduleDone) { graceTimer = setTimeout(waitForEnd, 100); return; }
+        graceTimer = setTimeout(r, drainGraceMs);
+      };
+      waitForEnd();
+    })]);
+    clearTimeout(graceTimer);
+    const unfinishedChecks = outstanding;
+
+    const metrics = diffMetrics(await scrapeMetrics(daemon.httpUrl), await metricsBefore!);
+    stopping = true;
+    await Promise.all(clients.map((c) => c.close({ drain: false })));
+    const exitCode = await daemon.stop();
+    if (exitCode !== 0) throw new Error(`daemon exited with ${exitCode}`);
+    const profile = profileDir ? readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile")) : undefined;
+
+    const a = cpuStart!;
+    const b = cpuEnd!;
+    const elapsedS = (b.at - a.at) / 1000;
+    const generatorS = ((b.generator.user - a.generator.user) + (b.generator.system - a.generator.system)) / 1e6;
+    const machineBusy = ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * machine.nproc * 100;
+    const mainOf = (threads: ThreadCpu[], pid: number): number => threads.find((t) => t.tid === pid)?.seconds ?? NaN;
+    return {
+      run,
+      offeredChecksPerSec: config.rate,
+      achievedChecksPerSec: confirmedInWindow / config.seconds,
+      checksInWindow,
+      checksCompletedOk: completedOk,
+      unfinishedChecks,
+      errors,
+      latencyUs: {
+        identify: latency.identify.summary(), calculate: latency.calculate.summary(), confirm: latency.confirm.summary(),
+        check: latency.check.summary(), sendLag: latency.sendLag.summary(), identifyFromSend: latency.identifyFromSend.summary(),
+      },
+      daemonCpuPercent: ((b.daemon - a.daemon) / elapsedS) * 100,
+      daemonMainThreadCpuPercent: ((mainOf(b.daemonThreads, daemon.pid) - mainOf(a.daemonThreads, daemon.pid)) / elapsedS) * 100,
+      daemonThreads: threadCpuPercent(a.daemonThreads, b.daemonThreads, elapsedS, daemon.pid),
+      generatorCpuPercent: (generatorS / elapsedS) * 100,
+      generatorMainThreadCpuPercent: ((mainOf(b.generatorThreads, process.pid) - mainOf(a.generatorThreads, process.pid)) / elapsedS) * 100,
+      machineBusyPercent: machineBusy,
+      otherCpuPercent: machineBusy - ((b.daemon - a.daemon) / elapsedS) * 100 - (generatorS / elapsedS) * 100,
+      loadAverageAtStart: loadAverage,
+      ...commitFigures(metrics),
+      daemonLatencyP99BoundMs: {
+        identify: bucketQuantileBound(histogramBuckets(metrics, "loyalty_pos_request_duration_seconds", { operation: "identify" }), 0.99) * 1000,
+        calculate: bucketQuantileBound(histogramBuckets(metrics, "loyalty_pos_request_duration_seconds", { operation: "calculate" }), 0.99) * 1000,
+        confirm: bucketQuantileBound(histogramBuckets(metrics, "loyalty_pos_request_duration_seconds", { operation: "confirm" }), 0.99) * 1000,
+      },
+      daemonEventLoopLagP99Ms: metricValue(metrics, "loyalty_nodejs_eventloop_lag_p99_seconds") * 1000,
+      daemonEventLoopLagMaxMs: metricValue(metrics, "loyalty_nodejs_eventloop_lag_max_seconds") * 1000,
+      fsyncFloorMedianUs: fsync.medianUs,
+      fsyncFloorP90Us: fsync.p90Us,
+      prepareMs: prepared.prepareMs,
+      profileWindowUs: profileDir ? [a.monotonicUs, b.monotonicUs] : undefined,
+      cpuProfile: profileDir && profile ? join(profileDir, profile) : undefined,
+    };
+  } finally {
+    if (!flags.keep) rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Group-commit figures from the window's /metrics difference (from just before the window until the load drained). */
+function commitFigures(metrics: readonly MetricSample[]): Pick<RunResult, "commitBatches" | "commandsPerCommitAvg" | "commitMsAvg" | "commitBatchP50Bound" | "commitBatchP99Bound" | "commitMsP99Bound"> {
+  const batches = metricValue(metrics, "loyalty_commit_batch_commands_count");
+  const batchBuckets = histogramBuckets(metrics, "loyalty_commit_batch_commands");
+  return {
+    commitBatches: batches,
+    commandsPerCommitAvg: metricValue(metrics, "loyalty_commit_batch_commands_sum") / batches,
+    commitMsAvg: (metricValue(metrics, "loyalty_commit_duration_seconds_sum") / metricValue(metrics, "loyalty_commit_duration_seconds_count")) * 1000,
+    commitBatchP50Bound: bucketQuantileBound(batchBuckets, 0.5),
+    commitBatchP99Bound: bucketQuantileBound(batchBuckets, 0.99),
+    commitMsP99Bound: bucketQuantileBound(histogramBuckets(metrics, "loyalty_commit_duration_seconds"), 0.99) * 1000,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Reporting
+// ---------------------------------------------------------------------------
+
+const us = (v: number): string => (Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} ms` : `${(v / 1000).toFixed(3)} ms`) : "-");
+/** A histogram percentile bound; Infinity means past the last finite bucket (100 ms for POS latency). */
+const bound = (ms: number): string => (ms === Infinity ? "> 100 ms" : `≤ ${ms} ms`);
+const pct = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(0)}%` : "-");
+
+function latencyTable(latencyUs: RunResult["latencyUs"]): string {
+  const rows = ["| operation | samples | p50 | p90 | p99 | p99.9 | max |", "|---|---:|---:|---:|---:|---:|---:|"];
+  const labels: Record<string, string> = { sendLag: "send lag (generator)", identifyFromSend: "identify from actual send" };
+  for (const name of [...operations, "check", "sendLag", "identifyFromSend"] as const) {
+    const s = latencyUs[name];
+    rows.push(`| ${labels[name] ?? name} | ${s.count} | ${us(s.p50)} | ${us(s.p90)} | ${us(s.p99)} | ${us(s.p999)} | ${us(s.max)} |`);
+  }
+  return rows.join("\n");
+}
+
+function describe(result: RunResult): string {
+  const errors = Object.entries(result.errors).map(([k, v]) => `${k}=${v}`).join(", ") || "none";
+  return [
+    latencyTable(result.latencyUs),
+    "",
+    `throughput: offered ${result.offeredChecksPerSec}/s, achieved ${result.achievedChecksPerSec.toFixed(0)} confirmed checks/s; ` +
+      `${result.checksCompletedOk}/${result.checksInWindow} window checks completed, ${result.unfinishedChecks} unfinished at the end; errors: ${errors}`,
+    `cpu (100% = one core): daemon ${pct(result.daemonCpuPercent)} (event loop thread ${pct(result.daemonMainThreadCpuPercent)}), ` +
+      `generator ${pct(result.generatorCpuPercent)} (main ${pct(result.generatorMainThreadCpuPercent)}), machine busy ${pct(result.machineBusyPercent)} of ${machine.nproc * 100}% ` +
+      `(other: ${pct(result.otherCpuPercent)}; load average at start ${result.loadAverageAtStart})`,
+    ...(result.daemonThreads ? [`daemon threads: ${result.daemonThreads.map((t) => `${t.name} ${t.percent.toFixed(1)}%`).join(", ")}`] : []),
+    `group commit: ${result.commitBatches} batches, ${result.commandsPerCommitAvg.toFixed(1)} commands/commit avg ` +
+      `(p50 ≤ ${result.commitBatchP50Bound}, p99 ≤ ${result.commitBatchP99Bound}), commit ${result.commitMsAvg.toFixed(2)} ms avg (p99 ≤ ${result.commitMsP99Bound} ms)`,
+    `daemon-side p99 (frame in → answer out, histogram bucket bound): identify ${bound(result.daemonLatencyP99BoundMs.identify)}, ` +
+      `calculate ${bound(result.daemonLatencyP99BoundMs.calculate)}, confirm ${bound(result.daemonLatencyP99BoundMs.confirm)}; event-loop lag p99 ${result.daemonEventLoopLagP99Ms.toFixed(1)} ms, max ${result.daemonEventLoopLagMaxMs.toFixed(1)} ms`,
+    `fsync floor (4 KiB write + fdatasync): median ${(result.fsyncFloorMedianUs / 1000).toFixed(3)} ms, p90 ${(result.fsyncFloorP90Us / 1000).toFixed(3)} ms; set-up ${(result.prepareMs / 1000).toFixed(1)} s`,
+    ...(result.cpuProfile ? [`cpu profile: ${result.cpuProfile} window-us ${result.profileWindowUs![0]} ${result.profileWindowUs![1]}`] : []),
+  ].join("\n");
+}
+
+/** Medians over runs of every numeric field (nested objects too); the error counts are summed. */
+function medianOf(results: readonly RunResult[]): Record<string, unknown> {
+  const walk = (items: readonly unknown[]): unknown => {
+    const first = items[0];
+    if (typeof first === "number") return median(items as number[]);
+    if (first !== null && typeof first === "object" && !Array.isArray(first)) {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(first)) out[key] = walk(items.map((i) => (i as Record<string, unknown>)[key]));
+      return out;
+    }
+    return undefined;
+  };
+  const merged = walk(results) as Record<string, unknown>;
+  const errors: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return { ...merged, errors, loadAverageAtStart: results.map((r) => r.loadAverageAtStart).join(" | "), daemonThreads: undefined, run: undefined, profileWindowUs: undefined, cpuProfile: undefined };
+}
+
+const machine = machineInfo();
+const startedAt = new Date().toISOString();
+console.log(`# e2e ${JSON.stringify(config)}`);
+console.log(`# machine ${JSON.stringify(machine)} date ${startedAt}`);
+const results: RunResult[] = [];
+/**
+ * On a shared machine, waits (up to --wait-idle-max-s) until the whole
+ * machine used less than --wait-idle-percent of one core over a second, so a
+ * run does not start in the middle of someone else's test suite. Each run
+ * still reports the CPU it could not attribute ("other"), which is what to
+ * check before quoting it.
+ */
+async function waitForQuietMachine(): Promise<void> {
+  const limit = numberFlag("wait-idle-percent", flags["wait-idle-percent"], 0, 100_000);
+  const deadline = performance.now() + numberFlag("wait-idle-max-s", flags["wait-idle-max-s"], 0, 3_600) * 1000;
+  for (;;) {
+    const a = machineCpuSeconds();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const b = machineCpuSeconds();
+    const busy = ((b.busy - a.busy) / (b.total - a.total)) * machine.nproc * 100;
+    if (busy < limit) return;
+    if (performance.now() > deadline) {
+      console.log(`# machine still busy (${busy.toFixed(0)}% of one core) after waiting; running anyway`);
+      return;
+    }
+  }
+}
+
+for (let run = 1; run <= config.repeat; run += 1) {
+  await waitForQuietMachine();
+  const result = await runOnce(run, machine);
+  results.push(result);
+  console.log(`\n## run ${run}/${config.repeat}\n${describe(result)}`);
+}
+const summary = medianOf(results);
+if (config.repeat > 1) {
+  console.log(`\n## median of ${config.repeat} runs (each figure's median on its own; errors summed)\n${describe(summary as unknown as RunResult)}`);
+}
+const record = { bench: "e2e", date: startedAt, machine, config, median: summary, runs: results };
+// JSON has no Infinity (a percentile past the last histogram bucket): keep it readable instead of null.
+const keepInfinity = (_key: string, value: unknown): unknown => (value === Infinity ? "Infinity" : value);
+console.log(JSON.stringify({ bench: "e2e", config, median: summary }, keepInfinity));
+if (flags.json) writeFileSync(flags.json, `${JSON.stringify(record, keepInfinity, 2)}\n`);
