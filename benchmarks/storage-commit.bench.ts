@@ -41,7 +41,7 @@ function applyConfirm(tx: Tx, command: unknown, now: number): { points: number }
   const earned = Math.floor(c.amountMinor / 1000);
   const lots = [...account.lots.slice(-7), { points: earned, expiresDay: Math.floor(now / 86_400_000) + 365 }];
   tx.put("accounts", `m1/${c.card}`, { ...account, points: account.points + earned, lots, spentMinor: account.spentMinor + c.amountMinor });
-  tx.put("ledger", `m1/${c.card}/${c.operationId}`, { at: now, delta: earned, reason: "confirm", checkId: c.operationId });
+  tx.put("activity", `m1/${c.card}/${c.operationId}`, { at: now, delta: earned, reason: "confirm", checkId: c.operationId });
   const answer = { points: account.points + earned };
   tx.put("idempotency", idempotencyKey, { hash: "0123456789abcdef0123456789abcdef", answer, at: now });
   return answer;

@@ -144,17 +144,26 @@ export function withoutHold(a: Account, check: string, now: number): Account {
   return { ...a, holds: a.holds.filter((h) => h.check !== check && h.exp > now) };
 }
 
-/** Adds `minor` to the spend of the local month `month`, keeping 13 months. */
-export function addSpend(a: Account, month: number, minor: number): Account {
-  const spend = a.spend.map(([m, v]) => [m, v] as [number, number]);
+/** Adds `minor` to the spend and `purchases` to the count of the local month `month`, keeping 13 months. */
+export function addSpend(a: Account, month: number, minor: number, purchases: number): Account {
+  const spend = a.spend.map(([m, v, n]) => [m, v, n] as [number, number, number]);
   const entry = spend.find(([m]) => m === month);
-  if (entry) entry[1] += minor;
-  else {
-    spend.push([month, minor]);
+  if (entry) {
+    entry[1] += minor;
+    entry[2] += purchases;
+  } else {
+    spend.push([month, minor, purchases]);
     spend.sort((x, y) => x[0] - y[0]);
   }
   while (spend.length > 13) spend.shift();
   return { ...a, spend };
+}
+
+/** Purchases in the local month `month` and the two before it. */
+export function recentPurchases(a: Account, month: number): number {
+  let sum = 0;
+  for (const [m, , n] of a.spend) if (m > month - 3 && m <= month) sum += n;
+  return Math.max(0, sum);
 }
 
 /** Spend over the 12 local months ending with `month` (inclusive). */

@@ -19,6 +19,20 @@ describe("identify (P1)", () => {
     expect(f.send("identify", { card: { phone: "+7 916 000-00-00" } }).identify!.cardNumber).toBe(card);
   });
 
+  it("summarises recent purchases: count over the last three local months and the last purchase time", () => {
+    const f = new EngineFixture();
+    const card = f.bonusCard(0);
+    const buy = () => f.send("confirm", { checkId: f.send("calculate", { card: { cardNumber: card }, lines: [line("grocery", 10_000)] }).calculate!.checkId });
+    buy();
+    f.now += 40 * day;
+    const second = buy().confirm!;
+    expect(f.identify(card)).toMatchObject({ recentPurchaseCount: 2, lastPurchaseAtMs: second.confirmedAtMs });
+    f.send("cancel", { checkId: second.checkId });
+    expect(f.identify(card).recentPurchaseCount).toBe(1);
+    f.now += 100 * day;
+    expect(f.identify(card).recentPurchaseCount).toBe(0);
+  });
+
   it("answers unknown, mistyped and blocked cards with typed errors", () => {
     const f = new EngineFixture();
     const card = f.bonusCard(0);

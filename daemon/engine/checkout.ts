@@ -172,7 +172,7 @@ function accrueOnAccount(
     }));
   }
   const month = localMonthIndex(at, tz);
-  next = addSpend(next, month, check.total - check.discount);
+  next = addSpend(next, month, check.total - check.discount, 1);
   const earned = tierForSpend(program, spend12m(next, localMonthIndex(Math.max(at, next.lastPurchaseAt), tz)));
   if (tierRank(program, earned.id) > tierRank(program, next.tier)) next = { ...next, tier: earned.id };
   next = { ...next, lastPurchaseAt: Math.max(next.lastPurchaseAt, at) };
@@ -333,7 +333,7 @@ export function cancel(tx: Tx, ctx: PosContext, req: loyalty.v1.CancelRequest, n
       account = restoreConsumed(account, check.consumed);
       ledger.push(ledgerItem({ at: now, pts: check.redeem, reason: "void", check: check.id, actor: actorOf(ctx), note: req.reason ?? "" }));
     }
-    account = addSpend(account, localMonthIndex(check.confirmedAt, tz), -(check.total - check.discount));
+    account = addSpend(account, localMonthIndex(check.confirmedAt, tz), -(check.total - check.discount), -1);
     tx.put("accounts", cardKey, account);
     appendLedger(tx, ctx.merchantId, check.card, ledger);
     balances = balancesOf(program, account, card, now);

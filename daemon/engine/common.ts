@@ -150,7 +150,7 @@ export function appendLedger(tx: Tx, merchantId: string, cardNumber: string, ite
   let seq = account.seq;
   for (const item of items) {
     seq += 1;
-    tx.put("ledger", key.ledgerEntry(merchantId, cardNumber, seq), item);
+    tx.put("activity", key.ledgerEntry(merchantId, cardNumber, seq), item);
   }
   tx.put("accounts", accountKey, { ...account, seq } satisfies Account);
 }
@@ -162,11 +162,11 @@ export function ledgerItem(partial: Partial<LedgerItem> & Pick<LedgerItem, "at" 
 /** Lists a confirmed check in its card's history (P6); a void takes it out again. */
 export function indexHistory(tx: Tx, merchantId: string, check: CheckRecord): void {
   if (!check.card) return;
-  tx.put("history", key.historyEntry(merchantId, check.card, check.confirmedAt, check.id), { id: check.id, at: check.confirmedAt } satisfies HistoryEntry);
+  tx.put("activity", key.historyEntry(merchantId, check.card, check.confirmedAt, check.id), { id: check.id, at: check.confirmedAt } satisfies HistoryEntry);
 }
 
 export function unindexHistory(tx: Tx, merchantId: string, check: CheckRecord): void {
-  if (check.card) tx.del("history", key.historyEntry(merchantId, check.card, check.confirmedAt, check.id));
+  if (check.card) tx.del("activity", key.historyEntry(merchantId, check.card, check.confirmedAt, check.id));
 }
 
 export function maskName(first: string, last: string): string {

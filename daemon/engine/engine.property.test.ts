@@ -47,7 +47,7 @@ function checkInvariants(f: EngineFixture): void {
     if (!account) continue;
     assertAccount(account);
     // P11: every change of the balance has a ledger entry, and the entries add up to the balance.
-    const ledger = f.tx.scan<LedgerItem>("ledger", `${f.merchantId}/${number}/`);
+    const ledger = f.tx.scan<LedgerItem>("activity", `${f.merchantId}/${number}/l/`);
     const sum = ledger.reduce((s, [, e]) => s + e.pts, 0);
     expect(ledger.length).toBe(account.seq);
     expect(sum).toBe(account.bal);

@@ -5,7 +5,7 @@ import { loyalty } from "../../protocol/codec.js";
 import { assert } from "../assert.js";
 import { historyLimitDefault, historyLimitMax, ledgerLimitDefault, ledgerLimitMax } from "../../protocol/limits.js";
 import { localMonthIndex, tierById } from "./rules.js";
-import { spend12m } from "./account.js";
+import { recentPurchases, spend12m } from "./account.js";
 import {
   E, balancesOf, checkStateToPb, decline, loadMerchant, maskCard, maskName, resolveCard, versionAt, type PosContext, type Resp,
 } from "./common.js";
@@ -30,9 +30,20 @@ const reasonToPb: Record<LedgerReasonName, loyalty.v1.LedgerReason> = {
   transfer: pb.LedgerReason.LEDGER_REASON_TRANSFER, coupon: pb.LedgerReason.LEDGER_REASON_COUPON,
 };
 
-/** Identify reports purchases in this window (counted among the newest entries read). */
+/**
+ * Identify's purchase summary. Bonus cards answer from their account (the
+ * record identify reads anyway): purchases in the current and the previous
+ * two local months. Other cards count their newest history entries within
+ * 90 days, at most 50 (a bounded scan, off the points path).
+ */
 const recentWindowMs = 90 * dayMs;
 const recentEntriesMax = 50;
+
+function purchaseSummary(tx: ReadTx, ctx: PosContext, card: CardRecord, account: Account | undefined, now: number, tzOffsetMin: number) {
+  if (account) return { lastPurchaseAtMs: account.lastPurchaseAt, recentPurchaseCount: recentPurchases(account, localMonthIndex(now, tzOffsetMin)) };
+  const recent = tx.scan<HistoryEntry>("activity", key.historyOf(ctx.merchantId, card.number), recentEntriesMax);
+  return { lastPurchaseAtMs: recent[0]?.[1].at ?? 0, recentPurchaseCount: recent.filter(([, e]) => e.at >= now - recentWindowMs).length };
+}
 
 export function identify(tx: ReadTx, ctx: PosContext, req: loyalty.v1.IdentifyRequest, now: number): Resp {
   const view = loadMerchant(tx, ctx);
@@ -42,9 +53,7 @@ export function identify(tx: ReadTx, ctx: PosContext, req: loyalty.v1.IdentifyRe
   const card = resolved.card;
   const account = card.kind === "bonus" ? tx.get<Account>("accounts", key.card(ctx.merchantId, card.number)) : undefined;
   const customer = card.customerId ? tx.get<CustomerRecord>("customers", key.customer(ctx.merchantId, card.customerId)) : undefined;
-  const recent = tx.scan<HistoryEntry>("history", key.cardEntries(ctx.merchantId, card.number), recentEntriesMax);
   const tier = card.kind === "gift" ? null : tierById(program, account?.tier ?? program.tiers[0]!.id);
-  const since = now - recentWindowMs;
   return {
     identify: {
       cardNumber: card.number,
@@ -55,8 +64,7 @@ export function identify(tx: ReadTx, ctx: PosContext, req: loyalty.v1.IdentifyRe
       tierName: tier?.name ?? "",
       balances: balancesOf(program, account, card, now),
       discountBp: card.kind === "discount" ? card.discountBp ?? tier?.discountBp ?? 0 : 0,
-      lastPurchaseAtMs: recent[0]?.[1].at ?? 0,
-      recentPurchaseCount: recent.filter(([, e]) => e.at >= since).length,
+      ...purchaseSummary(tx, ctx, card, account, now, view.merchant.tzOffsetMin),
       rollingYearSpendMinor: account ? spend12m(account, localMonthIndex(now, view.merchant.tzOffsetMin)) : 0,
       offers: [],
     },
@@ -68,7 +76,7 @@ export function history(tx: ReadTx, ctx: PosContext, req: loyalty.v1.HistoryRequ
   const resolved = resolveCard(tx, ctx, versionAt(view, now).program, req.card, "card");
   if ("error" in resolved) return resolved.error;
   const limit = Math.min(req.limit || historyLimitDefault, historyLimitMax);
-  const entries = tx.scan<HistoryEntry>("history", key.cardEntries(ctx.merchantId, resolved.card.number), limit);
+  const entries = tx.scan<HistoryEntry>("activity", key.historyOf(ctx.merchantId, resolved.card.number), limit);
   return {
     history: {
       checks: entries.map(([, e]) => {
@@ -90,7 +98,7 @@ export function ledger(tx: ReadTx, ctx: PosContext, req: loyalty.v1.LedgerReques
   if ("error" in resolved) return resolved.error;
   const limit = Math.min(req.limit || ledgerLimitDefault, ledgerLimitMax);
   const k = key.card(ctx.merchantId, resolved.card.number);
-  const entries = tx.scan<LedgerItem>("ledger", key.cardEntries(ctx.merchantId, resolved.card.number), limit);
+  const entries = tx.scan<LedgerItem>("activity", key.ledgerOf(ctx.merchantId, resolved.card.number), limit);
   return {
     ledger: {
       entries: entries.map(([, i]) => ({

@@ -96,8 +96,8 @@ export interface Account {
   debt: number;
   bal: number;
   tier: string;
-  /** Spend per local month: [monthIndex, minor], oldest first, at most 13 entries. */
-  spend: [number, number][];
+  /** Per local month: [monthIndex, spend in minor units, purchases], oldest first, at most 13 entries. */
+  spend: [number, number, number][];
   lastPurchaseAt: number;
   welcomeGranted: boolean;
   /** Ledger entries written for this card so far (the newest entry's sequence number). */
@@ -314,8 +314,9 @@ export const key = {
   timePrefix: (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, "0"),
   /** Fixed-width and inverted, so a forward scan lists the newest first. */
   newestFirst: (n: number) => String(9_000_000_000_000_000 - Math.floor(n)).padStart(16, "0"),
-  historyEntry: (m: string, card: string, at: number, checkId: string) => `${m}/${card}/${key.newestFirst(at)}/${checkId}`,
-  ledgerEntry: (m: string, card: string, seq: number) => `${m}/${card}/${key.newestFirst(seq)}`,
-  /** Prefix of one card's history or ledger entries (the slash keeps card 12 apart from 123). */
-  cardEntries: (m: string, card: string) => `${m}/${card}/`,
+  historyEntry: (m: string, card: string, at: number, checkId: string) => `${key.historyOf(m, card)}${key.newestFirst(at)}/${checkId}`,
+  ledgerEntry: (m: string, card: string, seq: number) => `${key.ledgerOf(m, card)}${key.newestFirst(seq)}`,
+  /** Prefixes of one card's history and ledger entries (the slash keeps card 12 apart from 123). */
+  historyOf: (m: string, card: string) => `${m}/${card}/h/`,
+  ledgerOf: (m: string, card: string) => `${m}/${card}/l/`,
 };

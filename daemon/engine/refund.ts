@@ -122,7 +122,7 @@ export function refund(tx: Tx, ctx: PosContext, req: loyalty.v1.RefundRequest, n
       indexExpiry(tx, ctx.merchantId, card.number, exp);
       ledger.push(ledgerItem({ at: now, pts: returned, reason: "refund_return", check: check.id, actor: actorOf(ctx), note: refundId, act: now, exp }));
     }
-    account = addSpend(account, localMonthIndex(check.confirmedAt, view.merchant.tzOffsetMin), -goods);
+    account = addSpend(account, localMonthIndex(check.confirmedAt, view.merchant.tzOffsetMin), -goods, 0);
     tx.put("accounts", cardKey, account);
     appendLedger(tx, ctx.merchantId, card.number, ledger);
     balances = balancesOf(program, account, card, now);

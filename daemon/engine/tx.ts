@@ -22,8 +22,9 @@ export type Table =
   | "customers"   // key: merchantId/customerId
   | "accounts"    // key: merchantId/cardNumber → points lots, holds, debt, spend buckets
   | "checks"      // key: merchantId/checkId → calculated or confirmed check
-  | "history"     // key: merchantId/cardNumber/invertedTime/checkId → { id, at }: the card's purchases, newest first
-  | "ledger"      // key: merchantId/cardNumber/invertedSeq → one balance change, newest first
+  | "activity"    // per card, newest first: merchantId/cardNumber/l/invertedSeq → a ledger entry (balance change);
+                  // merchantId/cardNumber/h/invertedTime/checkId → { id, at } (a purchase in the history).
+                  // One table so a confirm's ledger and history writes land on the same page.
   | "idempotency" // key: merchantId/terminalId/operationId → content hash + answer
   | "rules"       // key: merchantId → program and promotions, versioned
   | "expiry"      // key: day/merchantId/cardNumber → index of cards with lots to expire
@@ -32,7 +33,7 @@ export type Table =
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
-  "checks", "history", "ledger", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
+  "checks", "activity", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
 ];
 
 export interface Tx {

@@ -20,10 +20,10 @@ async function storeWith(commands: readonly BankCommand[]): Promise<Store> {
 
 const history: BankCommand[] = [
   { k: "add", key: "a", delta: 5 },
-  { k: "set", table: "ledger", key: "b", value: 1 },
+  { k: "set", table: "activity", key: "b", value: 1 },
   { k: "move", from: "a", to: "c", amount: 2 },
   { k: "get", table: "accounts", key: "a" }, // writes nothing: no journal entry
-  { k: "del", table: "ledger", key: "b" },
+  { k: "del", table: "activity", key: "b" },
   { k: "flip", key: "d" },
   { k: "add", key: "a", delta: -1 },
 ];
@@ -68,10 +68,10 @@ describe("digest", () => {
   it("depends on the state only, not on the history that produced it", async () => {
     const direct = await storeWith([
       { k: "set", table: "accounts", key: "a", value: 4 },
-      { k: "set", table: "ledger", key: "a", value: 7 },
+      { k: "set", table: "activity", key: "a", value: 7 },
     ]);
     const roundabout = await storeWith([
-      { k: "set", table: "ledger", key: "a", value: 7 },
+      { k: "set", table: "activity", key: "a", value: 7 },
       { k: "set", table: "accounts", key: "z", value: 1 },
       { k: "set", table: "accounts", key: "a", value: 1 },
       { k: "del", table: "accounts", key: "z" },
@@ -86,7 +86,7 @@ describe("digest", () => {
     const variants = await Promise.all([
       storeWith([{ k: "set", table: "accounts", key: "a", value: 5 }]),
       storeWith([{ k: "set", table: "accounts", key: "b", value: 4 }]),
-      storeWith([{ k: "set", table: "ledger", key: "a", value: 4 }]),
+      storeWith([{ k: "set", table: "activity", key: "a", value: 4 }]),
       storeWith([]),
     ]);
     const digests = new Set([base, ...variants.map((store) => store.digest())]);

@@ -27,7 +27,7 @@ const numRuns = Number(process.env.STORAGE_PROPERTY_RUNS ?? 30);
 // orders differ, to exercise the overlay/LMDB merge order.
 const keys = ["a", "ab", "a/x", "b", "z", "é", "\uE000", "\u{1F600}"];
 const key = fc.constantFrom(...keys);
-const table = fc.constantFrom<BankTable>("accounts", "ledger");
+const table = fc.constantFrom<BankTable>("accounts", "activity");
 const amount = fc.integer({ min: -1000, max: 1000 });
 
 const command: fc.Arbitrary<BankCommand> = fc.oneof(
@@ -78,7 +78,7 @@ async function runScenario({ steps, pendingCommandsMax, durability }: Scenario):
 
   const checkVisibleState = (): void => {
     expect(bankSnapshot((t) => store.scan(t, "", 1000))).toEqual(model.state);
-    for (const t of ["accounts", "ledger"] as const) {
+    for (const t of ["accounts", "activity"] as const) {
       for (const k of keys) expect(store.read((tx) => tx.get(t, k))).toEqual(model.state.get(`${t}/${k}`));
     }
     expect(store.lastSeq).toBe(model.lastSeq);

@@ -11,9 +11,9 @@ import { tempStores } from "./test-support/temp-store.js";
 const stores = tempStores();
 afterEach(() => stores.cleanup());
 
-const set = (key: string, value: number, table: "accounts" | "ledger" = "accounts"): BankCommand => ({ k: "set", table, key, value });
-const get = (key: string, table: "accounts" | "ledger" = "accounts"): BankCommand => ({ k: "get", table, key });
-const del = (key: string, table: "accounts" | "ledger" = "accounts"): BankCommand => ({ k: "del", table, key });
+const set = (key: string, value: number, table: "accounts" | "activity" = "accounts"): BankCommand => ({ k: "set", table, key, value });
+const get = (key: string, table: "accounts" | "activity" = "accounts"): BankCommand => ({ k: "get", table, key });
+const del = (key: string, table: "accounts" | "activity" = "accounts"): BankCommand => ({ k: "del", table, key });
 
 /** Resolves after the setImmediate callbacks queued so far have run. */
 const nextImmediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -131,18 +131,18 @@ describe("all or nothing", () => {
   it("apply throwing leaves no trace, and later commands are fine", async () => {
     const store = await stores.open(stores.dir());
     await store.submit(set("a", 1), 1, applyBank);
-    await store.submit(set("a", 10, "ledger"), 2, applyBank);
+    await store.submit(set("a", 10, "activity"), 2, applyBank);
     const digest = store.digest();
 
     const pending = store.submit(set("b", 2), 3, applyBank); // shares the batch with the failed command
     expect(() => store.submit({ k: "boom", key: "a" }, 4, applyBank)).toThrow(BankBoom);
-    expect(store.read((tx) => [tx.get("accounts", "a"), tx.get("ledger", "a")])).toEqual([1, 10]);
+    expect(store.read((tx) => [tx.get("accounts", "a"), tx.get("activity", "a")])).toEqual([1, 10]);
     expect(store.lastSeq).toBe(3);
     await pending;
 
     expect(store.digest()).not.toBe(digest); // b was added...
     expect(store.scan("accounts", "", 10)).toEqual([["a", 1], ["b", 2]]); // ...and only b
-    expect(store.journalEntries(1, 10).map((e) => e.command)).toEqual([set("a", 1), set("a", 10, "ledger"), set("b", 2)]);
+    expect(store.journalEntries(1, 10).map((e) => e.command)).toEqual([set("a", 1), set("a", 10, "activity"), set("b", 2)]);
     expect(await store.submit({ k: "add", key: "a", delta: 5 }, 5, applyBank)).toBe(6);
     expect(store.journalEntries(1, 10).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   });
@@ -220,7 +220,7 @@ describe("close and reopen", () => {
   it("reopening after close gives the same state, lastSeq, journal and digest", async () => {
     const dir = stores.dir();
     const store = await stores.open(dir);
-    for (let i = 0; i < 30; i++) void store.submit(set(`k${i % 7}`, i, i % 2 === 0 ? "accounts" : "ledger"), i, applyBank);
+    for (let i = 0; i < 30; i++) void store.submit(set(`k${i % 7}`, i, i % 2 === 0 ? "accounts" : "activity"), i, applyBank);
     void store.submit(del("k3"), 100, applyBank);
     void store.submit({ k: "move", from: "k1", to: "k2", amount: 4 }, 101, applyBank);
     const lastWrite = store.submit({ k: "add", key: "k5", delta: 7 }, 102, applyBank);
@@ -321,7 +321,7 @@ describe("scan", () => {
     expect(store.scan("accounts", "m/", 10, "m/07")).toEqual(expected.slice(4));
     expect(store.scan("accounts", "m/", 10, "m/99")).toEqual([]);
     expect(store.scan("accounts", "", 3)).toEqual([["l/09", 1], ["m/01", 1], ["m/02", 2]]);
-    expect(store.scan("ledger", "", 10)).toEqual([]);
+    expect(store.scan("activity", "", 10)).toEqual([]);
     await Promise.all(pending);
     expect(store.scan("accounts", "m/", 100)).toEqual(expected);
   });

@@ -4,7 +4,7 @@
 // store must behave like (same answers, same state, same seq numbering).
 import type { Table, Tx } from "../../engine/tx.js";
 
-export type BankTable = Extract<Table, "accounts" | "ledger">;
+export type BankTable = Extract<Table, "accounts" | "activity">;
 
 export type BankCommand =
   | { readonly k: "set"; readonly table: BankTable; readonly key: string; readonly value: number }
@@ -29,7 +29,7 @@ export function applyBank(tx: Tx, command: unknown, now: number): unknown {
     case "add": {
       const value = (tx.get<number>("accounts", c.key) ?? 0) + c.delta;
       tx.put("accounts", c.key, value);
-      tx.put("ledger", c.key, { at: now, delta: c.delta, value });
+      tx.put("activity", c.key, { at: now, delta: c.delta, value });
       return value;
     }
     case "del": {
@@ -57,7 +57,7 @@ export function applyBank(tx: Tx, command: unknown, now: number): unknown {
     }
     case "boom":
       tx.put("accounts", c.key, 999_999);
-      tx.del("ledger", c.key);
+      tx.del("activity", c.key);
       throw new BankBoom(`boom on ${c.key}`);
   }
 }
@@ -97,7 +97,7 @@ export class ModelBank {
 /** Everything in the bank tables as "table/key" → value, from any reader of scans. */
 export function bankSnapshot(scan: (table: BankTable) => readonly (readonly [string, unknown])[]): Map<string, unknown> {
   const snapshot = new Map<string, unknown>();
-  for (const table of ["accounts", "ledger"] as const) {
+  for (const table of ["accounts", "activity"] as const) {
     for (const [key, value] of scan(table)) snapshot.set(`${table}/${key}`, value);
   }
   return snapshot;
