@@ -1,22 +1,14 @@
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCode, type Response } from "../../protocol/codec.js";
 import { frameBytesMax, idBytesMax, linesMax, protocolVersion } from "../../protocol/limits.js";
 import * as constants from "../constants.js";
 import { disabledTerminal, terminal } from "./test-support/fake-pos-service.js";
 import { flushMicrotasks, only, seededRandom, shuffled } from "./test-support/helpers.js";
 import { helloRequest, identifyRequest } from "./test-support/pos-test-client.js";
-import { startTestServer, testHoldTtlMs, testIdempotencyRetentionMs, testNowMs, type TestServer } from "./test-support/test-server.js";
+import { serverPerTest, testHoldTtlMs, testIdempotencyRetentionMs, testNowMs } from "./test-support/test-server.js";
 
-let running: TestServer | null = null;
-async function serve(args: string[] = []): Promise<TestServer> {
-  running = await startTestServer({ args });
-  return running;
-}
-afterEach(async () => {
-  await running?.stop();
-  running = null;
-});
+const serve = serverPerTest();
 
 function expectError(response: Response, requestId: number, code: ErrorCode): NonNullable<Response["error"]> {
   expect(response.body).toBe("error");

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../protocol/codec.js";
 import * as constants from "../constants.js";
 import { parseConfig } from "../config.js";
@@ -9,17 +9,9 @@ import { startServer } from "./server.js";
 import { FakePosService } from "./test-support/fake-pos-service.js";
 import { flushMicrotasks, only } from "./test-support/helpers.js";
 import { PosTestClient, identifyRequest } from "./test-support/pos-test-client.js";
-import { startTestServer, type TestServer } from "./test-support/test-server.js";
+import { serverPerTest } from "./test-support/test-server.js";
 
-let running: TestServer | null = null;
-async function serve(args: string[] = []): Promise<TestServer> {
-  running = await startTestServer({ args });
-  return running;
-}
-afterEach(async () => {
-  await running?.stop();
-  running = null;
-});
+const serve = serverPerTest();
 
 describe("graceful drain", () => {
   it("answers every in-flight request, refuses new work with UNAVAILABLE, then closes with 1001", async () => {

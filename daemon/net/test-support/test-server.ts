@@ -2,6 +2,7 @@
 // a fresh metrics registry and an in-memory logger; `stop()` closes every
 // client it handed out and the server.
 import { request as httpRequest } from "node:http";
+import { afterEach } from "vitest";
 import { parseConfig } from "../../config.js";
 import { createMetrics, type Metrics } from "../../observability/metrics.js";
 import { memoryLogger, type MemoryLogger } from "../../observability/test-support/memory-logger.js";
@@ -83,5 +84,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await Promise.all(clients.map((client) => client.close()));
       server.close();
     },
+  };
+}
+
+/**
+ * For a test file: returns `serve(args)`, which starts a test server, and
+ * registers an afterEach that stops the one the test started.
+ */
+export function serverPerTest(): (args?: string[]) => Promise<TestServer> {
+  let running: TestServer | null = null;
+  afterEach(async () => {
+    await running?.stop();
+    running = null;
+  });
+  return async (args = []) => {
+    running = await startTestServer({ args });
+    return running;
   };
 }
