@@ -92,7 +92,14 @@ export class LoyaltyService implements PosService {
   }
 
   startScheduler(): void {
-    this.timer = setInterval(() => { void this.runMaintenance(); }, maintenanceIntervalMs);
+    this.timer = setInterval(() => {
+      this.runMaintenance().catch((error: unknown) => {
+        // An engine bug or a failed store: say so, then let the rejection end
+        // the process (the supervisor restarts on the last durable state).
+        this.logger.fatal({ err: error }, "scheduled job failed");
+        throw error;
+      });
+    }, maintenanceIntervalMs);
     this.timer.unref();
   }
 

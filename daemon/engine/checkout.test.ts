@@ -297,7 +297,10 @@ describe("offline posting (P10), register (P7), gift cards (E5)", () => {
   it("sells a gift card, spends it across two checks as tender, and refunds to it", () => {
     const f = new EngineFixture();
     const gift = f.giftCard(0);
-    expect(f.send("giftCardActivate", { cardNumber: gift, amountMinor: 300_000 }).giftCardActivate!.balanceMinor).toBe(300_000);
+    const sold = f.send("giftCardActivate", { cardNumber: gift, amountMinor: 300_000 }).giftCardActivate!;
+    expect(sold.balanceMinor).toBe(300_000);
+    // Receipts show only the last four digits.
+    expect(sold.cardNumberMasked).toBe(`${"*".repeat(gift.length - 4)}${gift.slice(-4)}`);
     const c1 = f.send("calculate", { lines: [line("grocery", 200_000)] }).calculate!;
     expect(f.send("confirm", { checkId: c1.checkId, giftTenders: [{ cardNumber: gift, amountMinor: 200_000 }] }).confirm!.giftTenders![0]!.balanceMinor).toBe(100_000);
     const c2 = f.send("calculate", { lines: [line("grocery", 150_000)] }).calculate!;

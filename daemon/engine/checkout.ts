@@ -7,6 +7,7 @@
 // `expiresAt` (every read ignores dead holds); the sweep job removes them.
 import { loyalty } from "../../protocol/codec.js";
 import { assert } from "../assert.js";
+import { maskCardNumber } from "../observability/mask.js";
 import { addLot, addSpend, consume, newAccount, pointsView, spend12m, takeBack, withHold, withoutHold } from "./account.js";
 import {
   E, actorOf, appendLedger, balancesOf, decline, indexHistory, invalid, ledgerItem, loadMerchant, resolveCard, unindexHistory, versionAt,
@@ -256,7 +257,7 @@ export function confirm(tx: Tx, ctx: PosContext, req: loyalty.v1.ConfirmRequest,
   gift.cards.forEach((card, i) => {
     const balance = (card.giftBalanceMinor ?? 0) - gift.amounts[i]!;
     tx.put("cards", key.card(ctx.merchantId, card.number), { ...card, giftBalanceMinor: balance } satisfies CardRecord);
-    giftResults.push({ cardNumberMasked: `****${card.number.slice(-4)}`, amountMinor: gift.amounts[i]!, balanceMinor: balance });
+    giftResults.push({ cardNumberMasked: maskCardNumber(card.number), amountMinor: gift.amounts[i]!, balanceMinor: balance });
   });
   const confirmed: CheckRecord = {
     ...check, state: "confirmed", confirmedAt: now, receipt: req.receiptNumber ?? "", cashier: ctx.cashierId, terminal: ctx.terminalId,

@@ -175,10 +175,6 @@ export function maskName(first: string, last: string): string {
   return `${first}${initial}`.trim();
 }
 
-export function maskCard(number: string): string {
-  return number.length <= 4 ? number : `${"*".repeat(number.length - 4)}${number.slice(-4)}`;
-}
-
 export const checkStateToPb: Record<CheckRecord["state"], loyalty.v1.CheckState> = {
   calculated: pb.CheckState.CHECK_STATE_CALCULATED,
   confirmed: pb.CheckState.CHECK_STATE_CONFIRMED,

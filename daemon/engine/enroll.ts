@@ -1,10 +1,11 @@
 // Enrolment at the till: Register a card (P7: bind a phone, create the
 // customer, welcome bonus once per card) and gift-card activation (E5).
 import type { loyalty } from "../../protocol/codec.js";
+import { maskCardNumber } from "../observability/mask.js";
 import { addLot, newAccount } from "./account.js";
 import { indexExpiry, nextId } from "./checkout.js";
 import {
-  E, actorOf, appendLedger, balancesOf, decline, invalid, ledgerItem, loadMerchant, luhnValid, maskCard, normalizePhone, versionAt,
+  E, actorOf, appendLedger, balancesOf, decline, invalid, ledgerItem, loadMerchant, luhnValid, normalizePhone, versionAt,
   type PosContext, type Resp,
 } from "./common.js";
 import type { Account, CardRecord, CustomerRecord } from "./model.js";
@@ -72,5 +73,5 @@ export function giftCardActivate(tx: Tx, ctx: PosContext, req: loyalty.v1.GiftCa
   tx.put("cards", key.card(ctx.merchantId, card.number), {
     ...card, status: "active", giftBalanceMinor: req.amountMinor, giftExpiresAt: expiresAt,
   } satisfies CardRecord);
-  return { giftCardActivate: { cardNumberMasked: maskCard(card.number), balanceMinor: req.amountMinor, expiresAtMs: expiresAt } };
+  return { giftCardActivate: { cardNumberMasked: maskCardNumber(card.number), balanceMinor: req.amountMinor, expiresAtMs: expiresAt } };
 }

@@ -3,11 +3,12 @@
 // read view without going through group commit.
 import { loyalty } from "../../protocol/codec.js";
 import { assert } from "../assert.js";
+import { maskCardNumber } from "../observability/mask.js";
 import { historyLimitDefault, historyLimitMax, ledgerLimitDefault, ledgerLimitMax } from "../../protocol/limits.js";
 import { localMonthIndex, tierById } from "./rules.js";
 import { recentPurchases, spend12m } from "./account.js";
 import {
-  E, balancesOf, checkStateToPb, decline, loadMerchant, maskCard, maskName, resolveCard, versionAt, type PosContext, type Resp,
+  E, balancesOf, checkStateToPb, decline, loadMerchant, maskName, resolveCard, versionAt, type PosContext, type Resp,
 } from "./common.js";
 import type { Account, CardRecord, CheckRecord, CustomerRecord, HistoryEntry, LedgerItem, LedgerReasonName } from "./model.js";
 import { key } from "./model.js";
@@ -117,7 +118,7 @@ export function giftCardBalance(tx: Tx, ctx: PosContext, req: loyalty.v1.GiftCar
   if (!card || card.kind !== "gift") return decline(E.ERROR_CODE_NOT_FOUND, "gift card not found", { what: "gift_card" });
   return {
     giftCardBalance: {
-      cardNumberMasked: maskCard(card.number), status: statusToPb[card.status], balanceMinor: card.giftBalanceMinor ?? 0,
+      cardNumberMasked: maskCardNumber(card.number), status: statusToPb[card.status], balanceMinor: card.giftBalanceMinor ?? 0,
       expiresAtMs: card.giftExpiresAt ?? 0,
     },
   };

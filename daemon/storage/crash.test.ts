@@ -30,7 +30,7 @@ describe("crash", () => {
   it("SIGKILL mid-stream loses no acknowledged command, applies none twice, and the journal replays to the same state", async () => {
     const dir = stores.dir();
     const ackedBeforeKill = 500;
-    const run = runChild(process.execPath, [crashChildEntry, "stream", dir, "64"], (line, self) => {
+    const run = runChild(process.execPath, [crashChildEntry, "stream", dir, "64"], (_line, self) => {
       if (self.lines.length === ackedBeforeKill) self.child.kill("SIGKILL");
     });
     const exit = await run.finished;
