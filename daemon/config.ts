@@ -40,8 +40,12 @@ export interface Config {
   readonly posPort: number;
   /** HTTP port for /healthz, /readyz, /metrics. 0 = ephemeral. */
   readonly httpPort: number;
-  /** Admin channel port: reserved for the admin channel, validated but not listened on yet. 0 = ephemeral. */
+  /** Admin channel port (HTTP, POST /v1/<method>). 0 = ephemeral. */
   readonly adminPort: number;
+  /** Interface the admin port binds to: loopback unless the operator decides otherwise. */
+  readonly adminHost: string;
+  /** Give the "admin" user a new token and rewrite <data>/admin-credentials.json. */
+  readonly resetAdminToken: boolean;
   /** `sync`: a commit is on disk before its answer. `none`: no fsync (tests, benchmarks; a crash loses recent commits). */
   readonly durability: Durability;
   readonly logLevel: LogLevel;
@@ -84,7 +88,9 @@ const options = {
   host: { flag: "host", env: "LOYALTY_HOST", kind: { type: "string" }, fallback: "127.0.0.1", help: "interface to bind the POS and HTTP ports to (0.0.0.0 for all)" },
   posPort: { flag: "pos-port", env: "LOYALTY_POS_PORT", kind: portKind, fallback: 7700, help: "POS WebSocket port, path /pos (0 = ephemeral)" },
   httpPort: { flag: "http-port", env: "LOYALTY_HTTP_PORT", kind: portKind, fallback: 7780, help: "HTTP port: /healthz, /readyz, /metrics (0 = ephemeral)" },
-  adminPort: { flag: "admin-port", env: "LOYALTY_ADMIN_PORT", kind: portKind, fallback: 7701, help: "admin channel port (reserved; not listened on yet)" },
+  adminPort: { flag: "admin-port", env: "LOYALTY_ADMIN_PORT", kind: portKind, fallback: 7701, help: "admin channel port for admin-cli (0 = ephemeral)" },
+  adminHost: { flag: "admin-host", env: "LOYALTY_ADMIN_HOST", kind: { type: "string" }, fallback: "127.0.0.1", help: "interface to bind the admin port to (keep it on loopback or a management network)" },
+  resetAdminToken: { flag: "reset-admin-token", env: "LOYALTY_RESET_ADMIN_TOKEN", kind: { type: "boolean" }, fallback: false, help: "give the 'admin' user a new token, written to <data>/admin-credentials.json" },
   durability: { flag: "durability", env: "LOYALTY_DURABILITY", kind: { type: "enum", values: durabilityModes }, fallback: "sync", help: "sync = fsync every commit before answering; none = no fsync (tests, benchmarks)" },
   logLevel: { flag: "log-level", env: "LOYALTY_LOG_LEVEL", kind: { type: "enum", values: logLevels }, fallback: "info", help: "log level" },
   seedDemo: { flag: "seed-demo", env: "LOYALTY_SEED_DEMO", kind: { type: "boolean" }, fallback: true, help: "seed a demo merchant into an empty data directory (--no-seed-demo to skip)" },
@@ -207,6 +213,8 @@ function build(values: Record<OptionName, string | number | boolean>, help: bool
     posPort: values.posPort as number,
     httpPort: values.httpPort as number,
     adminPort: values.adminPort as number,
+    adminHost: values.adminHost as string,
+    resetAdminToken: values.resetAdminToken as boolean,
     durability: values.durability as Durability,
     logLevel: values.logLevel as LogLevel,
     seedDemo: values.seedDemo as boolean,

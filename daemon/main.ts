@@ -3,6 +3,9 @@
 // servers → signals. Everything with behaviour lives in the modules it wires.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { AdminApi } from "./admin/admin-api.js";
+import { startAdminServer } from "./admin/admin-server.js";
+import { ensureAdminCredential } from "./admin/bootstrap.js";
 import { ConfigError, configHelp, parseConfig, type Config } from "./config.js";
 import { idempotencyRetentionMs } from "./engine/apply.js";
 import { systemClock } from "./net/clock.js";
@@ -66,10 +69,24 @@ async function main(): Promise<void> {
   if (config.durability === "none") logger.warn("durability is 'none': answered changes can be lost in a crash; for experiments only");
   const service = new LoyaltyService({ store, clock: () => systemClock.nowMs(), logger });
   await seedIfEmpty(config, store, service, logger);
+  const admin = service.admin.bind(service);
+  await ensureAdminCredential({ store, dataDir: config.dataDir, reset: config.resetAdminToken, now: Date.now(), admin, logger });
   service.startScheduler();
 
   const server = await startServer({
     config, service, logger, metrics, clock: systemClock, serverVersion, idempotencyRetentionMs,
+  });
+  const startedAt = Date.now();
+  const adminServer = await startAdminServer({
+    api: new AdminApi({
+      store, clock: () => systemClock.nowMs(), admin,
+      serverInfo: () => ({
+        version: serverVersion, startedAt: new Date(startedAt).toISOString(), uptimeS: Math.round((Date.now() - startedAt) / 1000),
+        durability: config.durability, posPort: server.posPort, httpPort: server.httpPort,
+      }),
+    }),
+    store, logger, host: config.adminHost, port: config.adminPort,
+    onRefused: () => metrics.adminRefused.inc(),
   });
   const observeStore = (): void => {
     const stats = store.stats();
@@ -80,7 +97,7 @@ async function main(): Promise<void> {
   observeStore();
   const gauges = setInterval(observeStore, 1_000);
   gauges.unref();
-  logger.info({ posPort: server.posPort, httpPort: server.httpPort, host: config.host, dataDir: config.dataDir, durability: config.durability, version: serverVersion }, "ready");
+  logger.info({ posPort: server.posPort, httpPort: server.httpPort, adminPort: adminServer.port, host: config.host, dataDir: config.dataDir, durability: config.durability, version: serverVersion }, "ready");
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -88,6 +105,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down: finishing requests in flight");
     service.beginShutdown();
+    adminServer.close();
     await server.drain();
     await store.close();
     server.close();

@@ -1,130 +1,300 @@
-// Set-up commands: merchants, stores, terminals, rules, cards, customers. The
-// demo seed uses them today; the admin channel (a later issue) sends the same
-// commands. Like POS operations they are journaled and replayed, so anything
-// random (terminal secret salts and hashes, card numbers) is decided by the
-// caller and arrives inside the command.
+// Admin commands: merchants, stores, terminals, rules, cards, customers,
+// adjustments, admin users, and audit notes for read-only admin calls. The
+// demo seed and the admin channel (daemon/admin/) send them. Like POS
+// operations they are journaled and replayed, so anything random (secret
+// salts and hashes, card tokens) is decided by the caller and arrives inside
+// the command.
+//
+// Every admin command, whether it succeeds or not, leaves an audit record
+// (who, what, when, outcome) in the `audit` table in the same transaction:
+// the action's own writes are buffered and dropped if it fails, the audit
+// record stays. Audit summaries mask card numbers and phones.
 import { assert } from "../assert.js";
-import { addLot, newAccount } from "./account.js";
-import { indexExpiry } from "./checkout.js";
-import { appendLedger, ledgerItem, luhnValid } from "./common.js";
+import { maskCardNumber, maskPhone } from "../observability/mask.js";
+import { addLot, consume, newAccount, pointsView } from "./account.js";
+import { indexExpiry, nextId } from "./checkout.js";
+import { BufferTx, appendLedger, ledgerItem, luhnValid, normalizePhone } from "./common.js";
 import type {
   Account, CardKind, CardRecord, CustomerRecord, MerchantRecord, Program, RulesRecord, RulesVersion, StoreRecord, TerminalRecord,
 } from "./model.js";
 import { key } from "./model.js";
+import { checkRulesVersion } from "./rules-validate.js";
 import { roundExpiry } from "./rules.js";
 import type { Tx } from "./tx.js";
+
+/** A person or system allowed on the admin channel. The secret is stored hashed, like a terminal's. */
+export interface AdminUserRecord {
+  name: string;
+  salt: string;
+  secretHash: string;
+  disabled: boolean;
+  createdAt: number;
+}
+
+/** One audited admin call. */
+export interface AuditRecord {
+  at: number;
+  actor: string;
+  action: string;
+  /** What it was about, with card numbers and phones masked. */
+  summary: string;
+  ok: boolean;
+  message: string;
+}
+
+/** A card of a CSV import, already parsed by the caller; `line` is its line number in the file. */
+export interface ImportRow {
+  line: number;
+  number: string;
+  kind: CardKind;
+  discountBp?: number;
+  token?: string;
+  customer?: Pick<CustomerRecord, "phone" | "firstName" | "lastName" | "email" | "birthDate" | "consentSms" | "consentEmail" | "tags">;
+}
 
 export type AdminAction =
   | { a: "merchant.put"; merchant: MerchantRecord }
   | { a: "store.put"; store: StoreRecord }
   | { a: "terminal.put"; terminal: TerminalRecord }
+  | { a: "terminal.secret"; terminalId: string; salt: string; secretHash: string }
+  | { a: "terminal.disabled"; terminalId: string; disabled: boolean }
   | { a: "rules.publish"; merchantId: string; version: RulesVersion }
   | { a: "cards.issue"; merchantId: string; cards: { number: string; kind: CardKind; discountBp?: number; token?: string }[] }
+  | { a: "cards.import"; merchantId: string; rows: ImportRow[] }
   | { a: "customer.put"; merchantId: string; customer: CustomerRecord }
   | { a: "points.adjust"; merchantId: string; cardNumber: string; points: number; reason: string }
-  | { a: "card.status"; merchantId: string; cardNumber: string; status: "active" | "blocked"; reason: string };
+  | { a: "card.status"; merchantId: string; cardNumber: string; status: "active" | "blocked"; reason: string }
+  | { a: "admin.put"; user: AdminUserRecord }
+  | { a: "audit.note"; what: string; summary: string };
 
 export interface AdminCommand {
   t: "admin";
-  /** Who did it (staff user, or "seed"). */
+  /** Who did it (an admin user's name, "seed" or "bootstrap"). */
   actor: string;
   action: AdminAction;
 }
 
-export type AdminResult = { ok: true } | { ok: false; message: string };
+export type AdminErrorKind = "invalid" | "not_found" | "conflict";
+
+export type AdminResult =
+  | { ok: true; data?: unknown }
+  | { ok: false; kind: AdminErrorKind; message: string; field?: string };
 
 /** Rules versions kept per merchant: enough for offline checks of the last 30 days. */
 export const rulesVersionsKeep = 50;
+/** Cards one `cards.issue` / `cards.import` command may carry (each writes up to five keys). */
+export const cardsPerCommandMax = 1_000;
+
+const ok: AdminResult = { ok: true };
+const invalid = (message: string, field?: string): AdminResult => ({ ok: false, kind: "invalid", message, ...(field ? { field } : {}) });
+const notFound = (message: string): AdminResult => ({ ok: false, kind: "not_found", message });
+const conflict = (message: string): AdminResult => ({ ok: false, kind: "conflict", message });
 
 export function validateProgram(p: Program): string | null {
-  if (!Number.isSafeInteger(p.pointValueMinor) || p.pointValueMinor <= 0) return "pointValueMinor must be a positive integer";
-  if (p.redeemCapBp < 0 || p.redeemCapBp > 10_000) return "redeemCapBp must be 0..10000";
-  if (p.tiers.length === 0 || p.tiers[0]!.spendMinMinor !== 0) return "the first tier must start at spend 0";
-  for (let i = 1; i < p.tiers.length; i += 1) {
-    if (p.tiers[i]!.spendMinMinor <= p.tiers[i - 1]!.spendMinMinor) return "tiers must have increasing spendMinMinor";
-  }
-  if (p.holdTtlMs <= 0 || p.lotLifetimeMs <= 0 || p.activationDelayMs < 0) return "durations must be positive";
-  return null;
+  const problem = checkRulesVersion({ from: 0, program: p, promotions: [] });
+  return problem ? `${problem.field}: ${problem.message}` : null;
 }
 
 export function applyAdmin(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
+  const buffer = new BufferTx(tx);
+  const result = run(buffer, cmd, now);
+  if (result.ok) buffer.flushTo(tx);
+  const audit: AuditRecord = {
+    at: now, actor: cmd.actor, action: cmd.action.a, summary: summarize(cmd.action), ok: result.ok, message: result.ok ? "" : result.message,
+  };
+  const n = (tx.get<number>("meta", auditCounterKey) ?? 0) + 1;
+  tx.put("meta", auditCounterKey, n);
+  tx.put("audit", key.audit(now, n), audit);
+  return result;
+}
+
+const auditCounterKey = "global/audit";
+
+function run(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
   const action = cmd.action;
   switch (action.a) {
     case "merchant.put":
       tx.put("merchants", key.merchant(action.merchant.id), action.merchant);
-      return { ok: true };
+      return ok;
     case "store.put":
-      if (!tx.get("merchants", action.store.merchantId)) return { ok: false, message: "unknown merchant" };
+      if (!tx.get("merchants", action.store.merchantId)) return notFound(`unknown merchant ${action.store.merchantId}`);
       tx.put("stores", key.store(action.store.merchantId, action.store.id), action.store);
-      return { ok: true };
-    case "terminal.put":
-      if (!tx.get("stores", key.store(action.terminal.merchantId, action.terminal.storeId))) return { ok: false, message: "unknown store" };
+      return ok;
+    case "terminal.put": {
+      if (!tx.get("stores", key.store(action.terminal.merchantId, action.terminal.storeId))) return notFound(`unknown store ${action.terminal.storeId}`);
+      const existing = tx.get<TerminalRecord>("terminals", action.terminal.id);
+      if (existing && existing.merchantId !== action.terminal.merchantId) return conflict("the terminal id belongs to another merchant");
       tx.put("terminals", action.terminal.id, action.terminal);
-      return { ok: true };
+      return ok;
+    }
+    case "terminal.secret":
+    case "terminal.disabled": {
+      const terminal = tx.get<TerminalRecord>("terminals", action.terminalId);
+      if (!terminal) return notFound(`unknown terminal ${action.terminalId}`);
+      const next: TerminalRecord = action.a === "terminal.secret"
+        ? { ...terminal, salt: action.salt, secretHash: action.secretHash }
+        : { ...terminal, disabled: action.disabled };
+      tx.put("terminals", action.terminalId, next);
+      return ok;
+    }
     case "rules.publish": {
-      const problem = validateProgram(action.version.program);
-      if (problem) return { ok: false, message: problem };
+      if (!tx.get("merchants", action.merchantId)) return notFound(`unknown merchant ${action.merchantId}`);
+      const problem = checkRulesVersion(action.version);
+      if (problem) return invalid(`${problem.field}: ${problem.message}`, problem.field);
       const current = tx.get<RulesRecord>("rules", action.merchantId) ?? { versions: [] };
       const last = current.versions[current.versions.length - 1];
-      if (last && action.version.from < last.from) return { ok: false, message: "a rules version cannot start before the current one" };
+      if (last && action.version.from < last.from) return invalid("a rules version cannot start before the current one", "from");
       const versions = [...current.versions, action.version].slice(-rulesVersionsKeep);
       tx.put("rules", action.merchantId, { versions } satisfies RulesRecord);
-      return { ok: true };
+      return ok;
     }
     case "cards.issue": {
+      if (!tx.get("merchants", action.merchantId)) return notFound(`unknown merchant ${action.merchantId}`);
+      if (action.cards.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} cards per command`, "cards");
       for (const c of action.cards) {
-        if (!luhnValid(c.number)) return { ok: false, message: `card ${c.number.slice(-4)}: bad check digit` };
-        if (tx.get("cards", key.card(action.merchantId, c.number))) return { ok: false, message: `card ${c.number.slice(-4)} exists` };
+        const problem = issueCard(tx, action.merchantId, c, now);
+        if (problem) return problem;
       }
-      for (const c of action.cards) {
-        const card: CardRecord = { number: c.number, kind: c.kind, status: "issued", issuedAt: now };
-        if (c.discountBp !== undefined) card.discountBp = c.discountBp;
-        if (c.token) {
-          card.token = c.token;
-          tx.put("cardIndex", key.token(action.merchantId, c.token), c.number);
-        }
-        tx.put("cards", key.card(action.merchantId, c.number), card);
-      }
-      return { ok: true };
+      return ok;
     }
+    case "cards.import":
+      return importCards(tx, action.merchantId, action.rows, now);
     case "customer.put": {
       const m = action.merchantId;
       const c = action.customer;
       const owner = tx.get<string>("cardIndex", key.phone(m, c.phone));
-      if (owner !== undefined && !c.cards.includes(owner)) return { ok: false, message: "phone bound to another card" };
+      if (owner !== undefined && !c.cards.includes(owner)) return conflict("phone bound to another card");
       for (const number of c.cards) {
         const card = tx.get<CardRecord>("cards", key.card(m, number));
-        if (!card) return { ok: false, message: `card ${number.slice(-4)} not issued` };
+        if (!card) return notFound(`card ${maskCardNumber(number)} not issued`);
         tx.put("cards", key.card(m, number), { ...card, customerId: c.id, status: card.status === "issued" ? "active" : card.status } satisfies CardRecord);
       }
       if (c.cards[0]) tx.put("cardIndex", key.phone(m, c.phone), c.cards[0]);
       tx.put("customers", key.customer(m, c.id), c);
-      return { ok: true };
+      return ok;
     }
     case "card.status": {
       const card = tx.get<CardRecord>("cards", key.card(action.merchantId, action.cardNumber));
-      if (!card) return { ok: false, message: "no such card" };
-      tx.put("cards", key.card(action.merchantId, action.cardNumber), { ...card, status: action.status } satisfies CardRecord);
-      return { ok: true };
+      if (!card) return notFound("no such card");
+      if (!action.reason.trim()) return invalid("a reason is required", "reason");
+      // Unblocking returns the card to what it was: active once registered, else issued.
+      const status = action.status === "blocked" ? "blocked" : card.customerId ? "active" : "issued";
+      tx.put("cards", key.card(action.merchantId, action.cardNumber), { ...card, status } satisfies CardRecord);
+      return ok;
     }
-    case "points.adjust": {
-      const m = action.merchantId;
-      const card = tx.get<CardRecord>("cards", key.card(m, action.cardNumber));
-      if (!card || card.kind !== "bonus") return { ok: false, message: "no such bonus card" };
-      if (!action.reason.trim()) return { ok: false, message: "a reason is required" };
-      assert(Number.isSafeInteger(action.points) && action.points > 0, "adjustments are validated before they are journaled");
-      const rules = tx.get<RulesRecord>("rules", m);
-      const merchant = tx.get<MerchantRecord>("merchants", m);
-      assert(rules && merchant, "merchant without rules");
-      const program = rules.versions[rules.versions.length - 1]!.program;
-      let account = tx.get<Account>("accounts", key.card(m, card.number)) ?? newAccount(program.tiers[0]!.id);
-      const exp = roundExpiry(now + program.lotLifetimeMs, program, merchant.tzOffsetMin);
-      // The lot is named after the ledger entry this adjustment is about to get.
-      account = addLot(account, { id: `a:${account.seq + 1}`, pts: action.points, act: now, exp }).account;
-      tx.put("accounts", key.card(m, card.number), account);
-      indexExpiry(tx, m, card.number, exp);
-      appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: action.points, reason: "adjustment", note: action.reason, actor: cmd.actor, act: now, exp })]);
-      return { ok: true };
+    case "points.adjust":
+      return adjustPoints(tx, cmd.actor, action, now);
+    case "admin.put":
+      tx.put("admins", action.user.name, action.user);
+      return ok;
+    case "audit.note":
+      return ok;
+  }
+}
+
+function issueCard(tx: Tx, m: string, c: { number: string; kind: CardKind; discountBp?: number; token?: string }, now: number): AdminResult | null {
+  if (!luhnValid(c.number)) return invalid(`card ${maskCardNumber(c.number)}: bad check digit`, "number");
+  if (c.kind !== "bonus" && c.kind !== "discount" && c.kind !== "gift") return invalid(`card kind must be bonus, discount or gift`, "kind");
+  if (c.discountBp !== undefined && (!Number.isSafeInteger(c.discountBp) || c.discountBp < 0 || c.discountBp > 10_000)) {
+    return invalid("discount must be 0..10000 basis points", "discountBp");
+  }
+  if (tx.get("cards", key.card(m, c.number))) return conflict(`card ${maskCardNumber(c.number)} already exists`);
+  if (c.token && tx.get("cardIndex", key.token(m, c.token)) !== undefined) return conflict("token already used by another card");
+  const card: CardRecord = { number: c.number, kind: c.kind, status: "issued", issuedAt: now };
+  if (c.discountBp !== undefined) card.discountBp = c.discountBp;
+  if (c.token) {
+    card.token = c.token;
+    tx.put("cardIndex", key.token(m, c.token), c.number);
+  }
+  tx.put("cards", key.card(m, c.number), card);
+  return null;
+}
+
+/**
+ * A CSV import chunk: each row is applied whole or rejected whole (with its
+ * line number and the reason), so a bad line never leaves half a card and
+ * never stops the good ones.
+ */
+function importCards(tx: Tx, m: string, rows: ImportRow[], now: number): AdminResult {
+  if (!tx.get("merchants", m)) return notFound(`unknown merchant ${m}`);
+  if (rows.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} rows per command`, "rows");
+  const rejected: { line: number; reason: string }[] = [];
+  let imported = 0;
+  for (const row of rows) {
+    const buffer = new BufferTx(tx);
+    const problem = importRow(buffer, m, row, now);
+    if (problem) {
+      rejected.push({ line: row.line, reason: problem });
+    } else {
+      buffer.flushTo(tx);
+      imported += 1;
     }
+  }
+  return { ok: true, data: { imported, rejected } };
+}
+
+function importRow(tx: Tx, m: string, row: ImportRow, now: number): string | null {
+  const issued = issueCard(tx, m, row, now);
+  if (issued && !issued.ok) return issued.message;
+  if (!row.customer) return null;
+  const phone = normalizePhone(row.customer.phone);
+  if (phone === null) return "phone: not a phone number (10-15 digits)";
+  if (tx.get<string>("cardIndex", key.phone(m, phone)) !== undefined) return `phone ${maskPhone(phone)} already has a card`;
+  const customerId = `C${nextId(tx, m, "customer")}`;
+  tx.put("customers", key.customer(m, customerId), {
+    id: customerId, ...row.customer, phone, homeLatE6: 0, homeLonE6: 0, createdAt: now, cards: [row.number],
+  } satisfies CustomerRecord);
+  tx.put("cardIndex", key.phone(m, phone), row.number);
+  const card = tx.get<CardRecord>("cards", key.card(m, row.number))!;
+  tx.put("cards", key.card(m, row.number), { ...card, status: "active", customerId } satisfies CardRecord);
+  return null;
+}
+
+function adjustPoints(tx: Tx, actor: string, action: Extract<AdminAction, { a: "points.adjust" }>, now: number): AdminResult {
+  const m = action.merchantId;
+  const card = tx.get<CardRecord>("cards", key.card(m, action.cardNumber));
+  if (!card || card.kind !== "bonus") return notFound("no such bonus card");
+  if (!action.reason.trim()) return invalid("a reason is required", "reason");
+  if (!Number.isSafeInteger(action.points) || action.points === 0) return invalid("points must be a non-zero integer", "points");
+  const rules = tx.get<RulesRecord>("rules", m);
+  const merchant = tx.get<MerchantRecord>("merchants", m);
+  assert(rules && merchant, "merchant without rules");
+  const program = rules.versions[rules.versions.length - 1]!.program;
+  let account = tx.get<Account>("accounts", key.card(m, card.number)) ?? newAccount(program.tiers[0]!.id);
+  if (action.points > 0) {
+    const exp = roundExpiry(now + program.lotLifetimeMs, program, merchant.tzOffsetMin);
+    // The lot is named after the ledger entry this adjustment is about to get.
+    account = addLot(account, { id: `a:${account.seq + 1}`, pts: action.points, act: now, exp }).account;
+    tx.put("accounts", key.card(m, card.number), account);
+    indexExpiry(tx, m, card.number, exp);
+    appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: action.points, reason: "adjustment", note: action.reason, actor, act: now, exp })]);
+    return { ok: true, data: { balance: account.bal } };
+  }
+  // A deduction takes spendable points only (soonest-expiring first): it never
+  // creates debt and never takes points a till is holding.
+  const take = -action.points;
+  const spendable = pointsView(account, now, 0).active;
+  if (take > spendable) return conflict(`the card has only ${spendable} spendable points`);
+  account = consume(account, take, now).account;
+  tx.put("accounts", key.card(m, card.number), account);
+  appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: -take, reason: "adjustment", note: action.reason, actor })]);
+  return { ok: true, data: { balance: account.bal } };
+}
+
+function summarize(action: AdminAction): string {
+  switch (action.a) {
+    case "merchant.put": return `merchant ${action.merchant.id}`;
+    case "store.put": return `store ${action.store.merchantId}/${action.store.id}`;
+    case "terminal.put": return `terminal ${action.terminal.id} (store ${action.terminal.storeId}${action.terminal.disabled ? ", disabled" : ""})`;
+    case "terminal.secret": return `terminal ${action.terminalId}: new secret`;
+    case "terminal.disabled": return `terminal ${action.terminalId}: ${action.disabled ? "disabled" : "enabled"}`;
+    case "rules.publish": return `rules of ${action.merchantId} from ${new Date(action.version.from).toISOString()}: ${action.version.promotions.length} promotions`;
+    case "cards.issue": return `${action.cards.length} cards for ${action.merchantId}`;
+    case "cards.import": return `import of ${action.rows.length} rows for ${action.merchantId}`;
+    case "customer.put": return `customer ${action.merchantId}/${action.customer.id}`;
+    case "points.adjust": return `card ${maskCardNumber(action.cardNumber)}: ${action.points > 0 ? "+" : ""}${action.points} points (${action.reason})`;
+    case "card.status": return `card ${maskCardNumber(action.cardNumber)}: ${action.status} (${action.reason})`;
+    case "admin.put": return `admin user ${action.user.name}${action.user.disabled ? " (disabled)" : ""}`;
+    case "audit.note": return `${action.what}: ${action.summary}`;
   }
 }

@@ -33,13 +33,13 @@ export function nextId(tx: Tx, merchantId: string, what: keyof CountersRecord): 
   return next[what];
 }
 
-interface Member {
+export interface Member {
   card: CardRecord;
   account: Account | undefined;
   customer: CustomerRecord | undefined;
 }
 
-function memberPricing(program: Program, member: Member | null) {
+export function memberPricing(program: Program, member: Member | null) {
   if (member === null) return null;
   const account = member.account;
   const tier = tierById(program, account?.tier ?? program.tiers[0]!.id);
@@ -49,7 +49,7 @@ function memberPricing(program: Program, member: Member | null) {
   };
 }
 
-function loadMember(tx: Tx, ctx: PosContext, card: CardRecord): Member {
+export function loadMember(tx: Tx, ctx: PosContext, card: CardRecord): Member {
   return {
     card,
     account: card.kind === "bonus" ? tx.get<Account>("accounts", key.card(ctx.merchantId, card.number)) : undefined,

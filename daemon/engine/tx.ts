@@ -29,11 +29,14 @@ export type Table =
   | "rules"       // key: merchantId → program and promotions, versioned
   | "expiry"      // key: day/merchantId/cardNumber → index of cards with lots to expire
   | "holdExpiry"  // key: expiresAtMs/merchantId/checkId → calculated checks whose hold ends then
-  | "idemExpiry"; // key: expiresAtMs/idempotencyKey → idempotency records to forget then
+  | "idemExpiry"  // key: expiresAtMs/idempotencyKey → idempotency records to forget then
+  | "admins"      // key: admin user name → hashed credential
+  | "audit";      // key: atMs/counter → one audited admin call (who, what, when, outcome)
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
   "checks", "activity", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
+  "admins", "audit",
 ];
 
 export interface Tx {

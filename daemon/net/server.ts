@@ -49,7 +49,7 @@ export interface RunningServer {
   close(): void;
 }
 
-function listen(app: TemplatedApp, host: string, port: number, what: string): Promise<us_listen_socket> {
+export function listen(app: TemplatedApp, host: string, port: number, what: string): Promise<us_listen_socket> {
   return new Promise((resolve, reject) => {
     app.listen(host, port, (listenSocket) => {
       if (listenSocket === false) reject(new Error(`cannot listen for ${what} on ${host}:${port} (address in use or not available)`));
@@ -58,7 +58,7 @@ function listen(app: TemplatedApp, host: string, port: number, what: string): Pr
   });
 }
 
-function boundPort(listenSocket: us_listen_socket): number {
+export function boundPort(listenSocket: us_listen_socket): number {
   // A listen socket is a socket to uSockets; the types keep them apart.
   return uWS.us_socket_local_port(listenSocket as never);
 }

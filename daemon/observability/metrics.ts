@@ -36,6 +36,8 @@ export interface Metrics {
   readonly lmdbUsedBytes: Gauge;
   /** Fed by the storage layer: commands waiting for the next group commit. */
   readonly storePendingCommands: Gauge;
+  /** Admin channel calls refused for a wrong or missing credential. */
+  readonly adminRefused: Counter;
 }
 
 export interface MetricsOptions {
@@ -65,6 +67,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     journalLastSeq: new Gauge({ name: "loyalty_journal_last_seq", help: "Sequence number of the last journal entry", registers }),
     lmdbUsedBytes: new Gauge({ name: "loyalty_lmdb_used_bytes", help: "Bytes used in the LMDB map", registers }),
     storePendingCommands: new Gauge({ name: "loyalty_store_pending_commands", help: "Commands waiting for the next group commit", registers }),
+    adminRefused: new Counter({ name: "loyalty_admin_refused_total", help: "Admin channel calls refused for a wrong or missing credential", registers }),
   };
 }
 

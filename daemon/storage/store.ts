@@ -34,7 +34,8 @@
 //   path inside a process, which would make two stores silently share flags
 //   and break single-writer ordering; opening a path twice is an assertion.
 import { createHash } from "node:crypto";
-import { resolve as resolvePath } from "node:path";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join, resolve as resolvePath } from "node:path";
 import { tables, type ReadTx, type Table, type Tx } from "../engine/tx.js";
 import { assert, assertSafeInteger } from "../assert.js";
 import { CommitBatch } from "./commit-batch.js";
@@ -333,6 +334,24 @@ export class Store implements StateReader {
       expected++;
     }
     return entries;
+  }
+
+  /**
+   * Writes a consistent, compacted copy of the durable state into `dir` while
+   * the store keeps serving: LMDB copies from one read transaction, so the
+   * copy holds every command durable when it started (at least `seq`) and
+   * nothing half-committed. `dir` must not exist or be empty; it becomes a
+   * data directory's `lmdb` folder (start a daemon on its parent to restore).
+   */
+  async backup(dir: string): Promise<{ seq: number; bytes: number }> {
+    this.assertReadable();
+    const target = resolvePath(dir);
+    assert(!openPaths.has(target), "cannot back up into an open store");
+    if (existsSync(target) && readdirSync(target).length > 0) throw new Error(`backup target ${dir} is not empty`);
+    mkdirSync(target, { recursive: true });
+    const seq = this.committedSeq;
+    await this.layout.root.backup(target, true);
+    return { seq, bytes: statSync(join(target, "data.mdb")).size };
   }
 
   stats(): StoreStats {

@@ -28,6 +28,11 @@ export interface SpawnedDaemon {
   readonly httpUrl: string;
   readonly posPort: number;
   readonly httpPort: number;
+  readonly adminPort: number;
+  /** http://127.0.0.1:<adminPort>, for admin-cli --url. */
+  readonly adminUrl: string;
+  /** <data>/admin-credentials.json, for admin-cli --credentials. */
+  readonly adminCredentialsFile: string;
   /** Every stdout line so far (JSON logs). */
   readonly logLines: string[];
   credentials(): DemoCredentials;
@@ -54,15 +59,15 @@ export async function spawnDaemon(options: SpawnOptions = {}): Promise<SpawnedDa
   child.stderr!.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-  const ready = await new Promise<{ posPort: number; httpPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ posPort: number; httpPort: number; adminPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`daemon not ready in time; stderr:\n${stderr}`)), options.readyTimeoutMs ?? 20_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       logLines.push(line);
       try {
-        const entry = JSON.parse(line) as { msg?: string; posPort?: number; httpPort?: number };
-        if (entry.msg === "ready" && entry.posPort && entry.httpPort) {
+        const entry = JSON.parse(line) as { msg?: string; posPort?: number; httpPort?: number; adminPort?: number };
+        if (entry.msg === "ready" && entry.posPort && entry.httpPort && entry.adminPort) {
           clearTimeout(timer);
-          resolve({ posPort: entry.posPort, httpPort: entry.httpPort });
+          resolve({ posPort: entry.posPort, httpPort: entry.httpPort, adminPort: entry.adminPort });
         }
       } catch {
         // Not every line has to be JSON (a crash prints a stack); keep it in logLines.
@@ -81,6 +86,8 @@ export async function spawnDaemon(options: SpawnOptions = {}): Promise<SpawnedDa
     child, dataDir, logLines, ...ready,
     posUrl: `ws://127.0.0.1:${ready.posPort}/pos`,
     httpUrl: `http://127.0.0.1:${ready.httpPort}`,
+    adminUrl: `http://127.0.0.1:${ready.adminPort}`,
+    adminCredentialsFile: join(dataDir, "admin-credentials.json"),
     credentials: () => JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as DemoCredentials,
     stop: (signal: NodeJS.Signals = "SIGTERM") => {
       if (child.exitCode !== null || child.signalCode !== null) return exited;

@@ -1,0 +1,463 @@
+// Every admin-cli command: its words, options, help and what it does. The
+// table drives parsing and --help (main.ts), so they cannot drift.
+import { resolve } from "node:path";
+import { withCheckDigit } from "../daemon/seed.js";
+import { parsePromotions } from "../daemon/engine/rules-validate.js";
+import { randomBytes } from "node:crypto";
+import type { AdminClient } from "./client.js";
+import { UsageError, loadDataFile, promotionsFromFile, timeMs } from "./data-file.js";
+import { ImportInterruptedError, importCsv } from "./import-csv.js";
+import { keyValues, money, progress, table, type Row } from "./output.js";
+
+export interface OptionSpec {
+  type: "string" | "boolean";
+  help: string;
+  required?: boolean;
+}
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export interface Context {
+  client(): AdminClient;
+  json: boolean;
+  out(text: string): void;
+}
+
+export interface CommandSpec {
+  words: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+  /** Resolves with the exit code. */
+  run(ctx: Context, v: Values): Promise<number>;
+}
+
+/** Exit codes, documented in admin-cli/README.md. */
+export const exitCodes = {
+  ok: 0,
+  /** The daemon refused: invalid value, not found, conflict. */
+  refused: 1,
+  usage: 2,
+  unauthenticated: 3,
+  unreachable: 4,
+  /** Done, but some lines or items were rejected (imports). */
+  partial: 5,
+} as const;
+
+const merchant: OptionSpec = { type: "string", help: "merchant id", required: true };
+const reason: OptionSpec = { type: "string", help: "why (recorded in the audit log)", required: true };
+
+function str(v: Values, name: string): string {
+  const value = v[name];
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function optInt(v: Values, name: string, min: number, max: number): number | undefined {
+  const value = v[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^-?\d+$/.test(value)) throw new UsageError(`--${name} must be an integer`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${name} must be from ${min} to ${max}`);
+  return n;
+}
+
+function optNumber(v: Values, name: string): number | undefined {
+  const value = v[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+  return n;
+}
+
+function csvList(v: Values, name: string): string[] | undefined {
+  const value = v[name];
+  return typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+function emit(ctx: Context, result: unknown, human: () => string): number {
+  ctx.out(ctx.json ? `${JSON.stringify(result, null, 2)}\n` : human());
+  return exitCodes.ok;
+}
+
+const day = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface ProgramView {
+  from: number;
+  program: Record<string, unknown> & { tiers: Row[] };
+  promotions: Row[];
+}
+
+function programText(r: ProgramView): string {
+  const p = r.program;
+  const settings: Row = {
+    "valid from": iso(r.from),
+    "point value": money(p.pointValueMinor as number),
+    "redeem cap": `${(p.redeemCapBp as number) / 100}%`,
+    "activation delay": `${(p.activationDelayMs as number) / day} days`,
+    "points lifetime": `${(p.lotLifetimeMs as number) / day} days (rounded to ${String(p.expiryRounding)})`,
+    "hold ttl": `${(p.holdTtlMs as number) / 60_000} min`,
+    "welcome points": p.welcomePoints,
+    "no-earn groups": (p.noEarnGroups as string[]).join(", "),
+    "no-redeem groups": (p.noRedeemGroups as string[]).join(", "),
+    "phone identify": p.phoneIdentify,
+  };
+  const tiers = p.tiers.map((t) => ({ ...t, from: money(t.spendMinMinor as number), accrual: `${(t.accrualBp as number) / 100}%`, discount: `${(t.discountBp as number) / 100}%` }));
+  return `${keyValues(settings)}\nTiers\n${table(tiers, ["id", "name", "from", "accrual", "discount"])}\nPromotions: ${r.promotions.length}\n`;
+}
+
+async function publishProgram(ctx: Context, merchantId: string, program: Record<string, unknown>, from: unknown): Promise<number> {
+  const result = await ctx.client().call<{ from: number }>("program.set", { merchantId, program, ...(from === undefined ? {} : { from: timeMs(from, "--from") }) });
+  return emit(ctx, result, () => `Published a new program version, valid from ${iso(result.from)}.\n`);
+}
+
+export const commands: CommandSpec[] = [
+  {
+    words: "merchant put", summary: "create or update a merchant (a new one gets a default program)",
+    options: {
+      id: { type: "string", help: "merchant id", required: true }, name: { type: "string", help: "display name", required: true },
+      "tz-offset-min": { type: "string", help: "local time offset from UTC in minutes (Moscow: 180)" }, currency: { type: "string", help: "ISO 4217 code (default RUB)" },
+    },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ created: boolean }>("merchant.put", {
+        id: str(v, "id"), name: str(v, "name"), ...(v["tz-offset-min"] === undefined ? {} : { tzOffsetMin: optInt(v, "tz-offset-min", -720, 840) }),
+        ...(v.currency === undefined ? {} : { currency: v.currency }),
+      });
+      return emit(ctx, r, () => `Merchant ${String(v.id)} ${r.created ? "created (with the default program)" : "updated"}.\n`);
+    },
+  },
+  {
+    words: "merchant list", summary: "list merchants", options: {},
+    run: async (ctx) => {
+      const r = await ctx.client().call<{ merchants: Row[] }>("merchant.list");
+      return emit(ctx, r, () => table(r.merchants, ["id", "name", "tzOffsetMin", "currency"]));
+    },
+  },
+  {
+    words: "store put", summary: "create or update a store with its coordinates",
+    options: {
+      merchant, id: { type: "string", help: "store id", required: true }, name: { type: "string", help: "display name", required: true },
+      region: { type: "string", help: "region id (promotions can target it)" },
+      lat: { type: "string", help: "latitude, decimal degrees", required: true }, lon: { type: "string", help: "longitude, decimal degrees", required: true },
+    },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call("store.put", {
+        merchantId: str(v, "merchant"), id: str(v, "id"), name: str(v, "name"), ...(v.region ? { region: v.region } : {}), lat: optNumber(v, "lat"), lon: optNumber(v, "lon"),
+      });
+      return emit(ctx, r, () => `Store ${String(v.id)} saved.\n`);
+    },
+  },
+  {
+    words: "store list", summary: "list a merchant's stores", options: { merchant },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ stores: Row[] }>("store.list", { merchantId: str(v, "merchant") });
+      const rows = r.stores.map((s) => ({ ...s, lat: (s.latE6 as number) / 1e6, lon: (s.lonE6 as number) / 1e6 }));
+      return emit(ctx, r, () => table(rows, ["id", "name", "region", "lat", "lon"]));
+    },
+  },
+  {
+    words: "terminal create", summary: "register a till; prints its secret once",
+    options: { merchant, store: { type: "string", help: "store id", required: true }, id: { type: "string", help: "terminal id (unique across merchants)", required: true } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ terminalId: string; secret: string }>("terminal.create", { merchantId: str(v, "merchant"), storeId: str(v, "store"), id: str(v, "id") });
+      return emit(ctx, r, () => `Terminal ${r.terminalId} created.\nSecret (shown once; configure it on the till): ${r.secret}\n`);
+    },
+  },
+  {
+    words: "terminal rotate-secret", summary: "give a till a new secret; the old one stops working at once",
+    options: { id: { type: "string", help: "terminal id", required: true } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ terminalId: string; secret: string }>("terminal.rotate", { id: str(v, "id") });
+      return emit(ctx, r, () => `New secret for ${r.terminalId} (shown once): ${r.secret}\n`);
+    },
+  },
+  ...(["disable", "enable"] as const).map((what): CommandSpec => ({
+    words: `terminal ${what}`, summary: what === "disable" ? "refuse a till's connections (stolen, decommissioned)" : "allow a disabled till again",
+    options: { id: { type: "string", help: "terminal id", required: true } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call(`terminal.${what}`, { id: str(v, "id") });
+      return emit(ctx, r, () => `Terminal ${String(v.id)} ${what}d.\n`);
+    },
+  })),
+  {
+    words: "terminal list", summary: "list a merchant's terminals", options: { merchant },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ terminals: Row[] }>("terminal.list", { merchantId: str(v, "merchant") });
+      return emit(ctx, r, () => table(r.terminals, ["id", "storeId", "disabled"]));
+    },
+  },
+  {
+    words: "program show", summary: "the program in force: settings, tiers, promotion count", options: { merchant },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<ProgramView>("program.get", { merchantId: str(v, "merchant") });
+      return emit(ctx, r, () => programText(r));
+    },
+  },
+  {
+    words: "program set", summary: "change program settings (only the given ones); publishes a new version",
+    options: {
+      merchant, file: { type: "string", help: "JSON/YAML with program fields (pointValueMinor, redeemCapBp, …)" },
+      "point-value-minor": { type: "string", help: "money one point pays, minor units (100 = 1.00)" },
+      "redeem-cap-pct": { type: "string", help: "at most this % of a check may be paid with points" },
+      "activation-days": { type: "string", help: "points become spendable after this many days" },
+      "lifetime-days": { type: "string", help: "points expire this many days after they are earned" },
+      "welcome-points": { type: "string", help: "points for registering a card" },
+      "hold-minutes": { type: "string", help: "how long a calculation holds points" },
+      "expiry-rounding": { type: "string", help: "none | day | month" },
+      from: { type: "string", help: "valid from (ISO time; default now)" },
+    },
+    run: async (ctx, v) => {
+      const program: Record<string, unknown> = v.file ? { ...(loadDataFile(String(v.file)) as Record<string, unknown>) } : {};
+      const set = (field: string, value: number | undefined) => { if (value !== undefined) program[field] = value; };
+      set("pointValueMinor", optInt(v, "point-value-minor", 1, 1_000_000));
+      const cap = optNumber(v, "redeem-cap-pct");
+      if (cap !== undefined) program.redeemCapBp = Math.round(cap * 100);
+      const days = (name: string) => { const n = optNumber(v, name); return n === undefined ? undefined : Math.round(n * day); };
+      set("activationDelayMs", days("activation-days"));
+      set("lotLifetimeMs", days("lifetime-days"));
+      set("welcomePoints", optInt(v, "welcome-points", 0, 1_000_000));
+      const hold = optNumber(v, "hold-minutes");
+      if (hold !== undefined) program.holdTtlMs = Math.round(hold * 60_000);
+      if (v["expiry-rounding"] !== undefined) program.expiryRounding = v["expiry-rounding"];
+      if (Object.keys(program).length === 0) throw new UsageError("nothing to change: give --file or a setting flag");
+      return publishProgram(ctx, str(v, "merchant"), program, v.from);
+    },
+  },
+  {
+    words: "groups set", summary: "product groups that earn no points / cannot be paid with points",
+    options: {
+      merchant, "no-earn": { type: "string", help: "comma-separated groups (replaces the list)" },
+      "no-redeem": { type: "string", help: "comma-separated groups (replaces the list)" }, from: { type: "string", help: "valid from (ISO time; default now)" },
+    },
+    run: async (ctx, v) => {
+      const program: Record<string, unknown> = {};
+      const noEarn = csvList(v, "no-earn");
+      const noRedeem = csvList(v, "no-redeem");
+      if (noEarn) program.noEarnGroups = noEarn;
+      if (noRedeem) program.noRedeemGroups = noRedeem;
+      if (!noEarn && !noRedeem) throw new UsageError("give --no-earn and/or --no-redeem");
+      return publishProgram(ctx, str(v, "merchant"), program, v.from);
+    },
+  },
+  {
+    words: "tiers set", summary: "replace the tiers from a JSON/YAML list (id, name, spendMinMinor, accrualBp, discountBp)",
+    options: { merchant, file: { type: "string", help: "tiers file", required: true }, from: { type: "string", help: "valid from (ISO time; default now)" } },
+    run: async (ctx, v) => {
+      const data = loadDataFile(str(v, "file"));
+      const tiers = Array.isArray(data) ? data : (data as { tiers?: unknown } | null)?.tiers;
+      if (!Array.isArray(tiers)) throw new UsageError(`${String(v.file)}: expected a list of tiers (or an object with a "tiers" list)`);
+      return publishProgram(ctx, str(v, "merchant"), { tiers }, v.from);
+    },
+  },
+  {
+    words: "promo validate", summary: "check a promotions file offline; names the bad field",
+    options: { file: { type: "string", help: "promotions JSON/YAML", required: true } },
+    run: async (ctx, v) => {
+      const parsed = parsePromotions(promotionsFromFile(str(v, "file")));
+      if (!parsed.ok) throw new UsageError(`${String(v.file)}: ${parsed.problem.field}: ${parsed.problem.message}`);
+      return emit(ctx, { valid: true, promotions: parsed.promotions.length }, () => `${String(v.file)}: ${parsed.promotions.length} promotions, valid.\n`);
+    },
+  },
+  {
+    words: "promo publish", summary: "replace the promotions from a file (validated by the daemon); publishes a new version",
+    options: { merchant, file: { type: "string", help: "promotions JSON/YAML", required: true }, from: { type: "string", help: "valid from (ISO time; default now)" } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ from: number; promotions: number }>("promotions.set", {
+        merchantId: str(v, "merchant"), promotions: promotionsFromFile(str(v, "file")), ...(v.from === undefined ? {} : { from: timeMs(v.from, "--from") }),
+      });
+      return emit(ctx, r, () => `Published ${r.promotions} promotions, valid from ${iso(r.from)}.\n`);
+    },
+  },
+  {
+    words: "promo list", summary: "the promotions in force", options: { merchant },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<ProgramView>("program.get", { merchantId: str(v, "merchant") });
+      const rows = r.promotions.map((p) => ({ ...p, effect: JSON.stringify(p.effect), from: iso(p.validFrom as number) }));
+      return emit(ctx, r.promotions, () => table(rows, ["id", "name", "priority", "exclusive", "effect", "from"]));
+    },
+  },
+  {
+    words: "promo dry-run", summary: "what a basket would get under the current rules or a promotions file (nothing is written)",
+    options: {
+      merchant, basket: { type: "string", help: "JSON/YAML: { lines: [{ sku, group, price, qty?, amount? }] } (money in minor units, qty in thousandths)", required: true },
+      file: { type: "string", help: "promotions to try instead of the current ones" }, store: { type: "string", help: "store id (or storeId in the basket)" },
+      card: { type: "string", help: "price for this card (tier, tags, birthday)" }, at: { type: "string", help: "purchase time (ISO; default now)" },
+    },
+    run: async (ctx, v) => {
+      const basket = loadDataFile(str(v, "basket")) as { lines?: unknown; storeId?: string; cardNumber?: string; at?: unknown };
+      const storeId = (v.store as string | undefined) ?? basket.storeId;
+      if (!storeId) throw new UsageError("give --store or storeId in the basket file");
+      const card = (v.card as string | undefined) ?? basket.cardNumber;
+      const at = v.at ?? basket.at;
+      const r = await ctx.client().call<Row & { lines: Row[]; promos: Row[]; receiptLines: string[] }>("promotions.dry-run", {
+        merchantId: str(v, "merchant"), storeId, lines: basket.lines, ...(card ? { cardNumber: card } : {}),
+        ...(at === undefined ? {} : { at: timeMs(at, "--at") }), ...(v.file ? { promotions: promotionsFromFile(String(v.file)) } : {}),
+      });
+      return emit(ctx, r, () => {
+        const lines = r.lines.map((l) => ({ ...l, amount: money(l.amt as number), discount: money(l.disc as number), points: l.apts, promotions: (l.promos as string[]).join(",") }));
+        const promos = r.promos.map((p) => ({ ...p, discount: money(p.discount as number) }));
+        return `${table(lines, ["sku", "grp", "amount", "discount", "points", "promotions"])}\n${keyValues({
+          member: r.member ? `yes (tier ${String(r.tier)})` : "no", total: money(r.total as number), discount: money(r.discount as number),
+          "points earned": r.accrue, "points redeemable": r.redeemableMax,
+        })}\nPromotions applied\n${table(promos, ["id", "name", "reason", "discount", "points"])}`;
+      });
+    },
+  },
+  {
+    words: "cards issue", summary: "issue a range of card numbers with check digits",
+    options: {
+      merchant, kind: { type: "string", help: "bonus | discount | gift (default bonus)" }, prefix: { type: "string", help: "leading digits (BIN-like)", required: true },
+      first: { type: "string", help: "first sequence number (default 1)" }, count: { type: "string", help: "how many", required: true },
+      length: { type: "string", help: "digits per number including the check digit (default 16)" },
+      "discount-pct": { type: "string", help: "discount cards: fixed percent" }, tokens: { type: "boolean", help: "give each card a random barcode/QR token" },
+    },
+    run: async (ctx, v) => {
+      const prefix = str(v, "prefix");
+      if (!/^\d{1,12}$/.test(prefix)) throw new UsageError("--prefix must be 1-12 digits");
+      const length = optInt(v, "length", 8, 19) ?? 16;
+      const seqDigits = length - prefix.length - 1;
+      if (seqDigits < 1) throw new UsageError("--length leaves no room for a sequence number after --prefix");
+      const first = optInt(v, "first", 0, 10 ** seqDigits - 1) ?? 1;
+      const count = optInt(v, "count", 1, 100_000_000)!;
+      if (first + count > 10 ** seqDigits) throw new UsageError(`the range does not fit in ${seqDigits} sequence digits`);
+      const kind = (v.kind as string | undefined) ?? "bonus";
+      const pct = optNumber(v, "discount-pct");
+      const client = ctx.client();
+      const bar = progress("issuing", count);
+      const chunk = 1_000;
+      let issued = 0;
+      const numbers: string[] = [];
+      for (let start = 0; start < count; start += chunk) {
+        const cards = [];
+        for (let i = start; i < Math.min(count, start + chunk); i += 1) {
+          const number = withCheckDigit(`${prefix}${String(first + i).padStart(seqDigits, "0")}`);
+          if (numbers.length < 5) numbers.push(number);
+          cards.push({ number, kind, ...(pct === undefined ? {} : { discountBp: Math.round(pct * 100) }), ...(v.tokens ? { token: randomBytes(12).toString("base64url") } : {}) });
+        }
+        await client.call("cards.issue", { merchantId: str(v, "merchant"), cards });
+        issued += cards.length;
+        bar.update(issued);
+      }
+      bar.finish();
+      return emit(ctx, { issued, first: numbers[0] }, () => `Issued ${issued} ${kind} cards, starting ${numbers[0]}.\n`);
+    },
+  },
+  {
+    words: "cards import", summary: "import cards (and their customers) from a CSV file, streaming; bad lines are reported",
+    options: { merchant, file: { type: "string", help: "CSV with a header line; see admin-cli/README.md for the columns", required: true } },
+    run: async (ctx, v) => {
+      const client = ctx.client();
+      const merchantId = str(v, "merchant");
+      const bar = progress("importing", 100);
+      try {
+        const outcome = await importCsv({
+          file: str(v, "file"),
+          send: (rows) => client.call("cards.import", { merchantId, rows }),
+          onProgress: (read, total, imported) => bar.update(total ? (read / total) * 100 : 0, `${imported} cards`),
+        });
+        bar.finish(`${outcome.imported} cards`);
+        ctx.out(ctx.json ? `${JSON.stringify(outcome, null, 2)}\n`
+          : `Imported ${outcome.imported} cards from ${outcome.lines} lines; ${outcome.rejected.length} rejected.\n` +
+            outcome.rejected.slice(0, 100).map((r) => `  line ${r.line}: ${r.reason}\n`).join("") +
+            (outcome.rejected.length > 100 ? `  … and ${outcome.rejected.length - 100} more (use --json for all)\n` : ""));
+        return outcome.rejected.length > 0 ? exitCodes.partial : exitCodes.ok;
+      } catch (error) {
+        bar.finish();
+        if (error instanceof ImportInterruptedError) {
+          process.stderr.write(`${error.message}\nRe-run the same import: lines already imported are reported as existing and nothing is written twice.\n`);
+          throw error.reason;
+        }
+        throw error;
+      }
+    },
+  },
+  {
+    words: "card show", summary: "a card with its customer, points and latest ledger entries",
+    options: { merchant, number: { type: "string", help: "card number" }, phone: { type: "string", help: "customer's phone" }, token: { type: "string", help: "barcode/QR token" } },
+    run: async (ctx, v) => {
+      const by = ["number", "phone", "token"].filter((k) => v[k] !== undefined);
+      if (by.length !== 1) throw new UsageError("give exactly one of --number, --phone, --token");
+      const r = await ctx.client().call<{ card: Row; customer: Row | null; points: Row | null; ledger: Row[] }>("card.show", { merchantId: str(v, "merchant"), [by[0]!]: v[by[0]!] });
+      return emit(ctx, r, () => {
+        const c = r.customer;
+        const head: Row = { card: r.card.number, kind: r.card.kind, status: r.card.status, issued: iso(r.card.issuedAt as number) };
+        if (c) Object.assign(head, { customer: `${String(c.id)} ${String(c.firstName)} ${String(c.lastName)}`.trim(), phone: c.phone, email: c.email, "birth date": c.birthDate, tags: (c.tags as string[]).join(", ") });
+        if (r.points) Object.assign(head, { tier: r.points.tier, "points balance": r.points.balance, spendable: r.points.active, pending: r.points.pending, held: r.points.held, debt: r.points.debt });
+        if (r.card.kind === "gift") head["gift balance"] = money((r.card.giftBalanceMinor as number | undefined) ?? 0);
+        const ledger = r.ledger.map((l) => ({ ...l, at: iso(l.at as number) }));
+        return `${keyValues(head)}\nLatest ledger entries\n${table(ledger, ["at", "pts", "reason", "check", "note", "actor"])}`;
+      });
+    },
+  },
+  ...(["block", "unblock"] as const).map((what): CommandSpec => ({
+    words: `card ${what}`, summary: what === "block" ? "block a card (lost, stolen, fraud): the POS refuses it at once" : "unblock a card",
+    options: { merchant, number: { type: "string", help: "card number", required: true }, reason },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call(`card.${what}`, { merchantId: str(v, "merchant"), number: str(v, "number"), reason: str(v, "reason") });
+      return emit(ctx, r, () => `Card ${what}ed.\n`);
+    },
+  })),
+  {
+    words: "points adjust", summary: "add (or with a negative number take) points by hand, with a mandatory reason",
+    options: { merchant, number: { type: "string", help: "card number", required: true }, points: { type: "string", help: "e.g. 500 or -200", required: true }, reason },
+    run: async (ctx, v) => {
+      const points = optInt(v, "points", -1_000_000_000, 1_000_000_000)!;
+      if (points === 0) throw new UsageError("--points must not be 0");
+      const r = await ctx.client().call<{ balance: number }>("points.adjust", { merchantId: str(v, "merchant"), number: str(v, "number"), points, reason: str(v, "reason") });
+      return emit(ctx, r, () => `Adjusted by ${points}; balance now ${r.balance}.\n`);
+    },
+  },
+  {
+    words: "audit", summary: "who did what and when on the admin channel",
+    options: {
+      from: { type: "string", help: "from (ISO time; default 7 days ago)" }, to: { type: "string", help: "to (ISO time; default now)" },
+      actor: { type: "string", help: "only this admin user" }, limit: { type: "string", help: "at most this many records (default 100)" },
+    },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ records: Row[] }>("audit.list", {
+        ...(v.from === undefined ? {} : { from: timeMs(v.from, "--from") }), ...(v.to === undefined ? {} : { to: timeMs(v.to, "--to") }),
+        ...(v.actor === undefined ? {} : { actor: v.actor }), ...(v.limit === undefined ? {} : { limit: optInt(v, "limit", 1, 10_000) }),
+      });
+      const rows = r.records.map((a) => ({ ...a, at: iso(a.at as number), outcome: a.ok ? "ok" : `refused: ${String(a.message)}` }));
+      return emit(ctx, r, () => table(rows, ["at", "actor", "action", "summary", "outcome"]));
+    },
+  },
+  {
+    words: "backup", summary: "a consistent, compacted copy of the data while the daemon serves (written on the daemon's machine)",
+    options: { out: { type: "string", help: "new empty directory; start a daemon with --data on it to restore", required: true } },
+    run: async (ctx, v) => {
+      const dir = resolve(str(v, "out"));
+      const bar = progress("backing up", 0);
+      const ticker = setInterval(() => bar.update(0), 200);
+      try {
+        const r = await ctx.client().call<{ dir: string; seq: number; bytes: number; ms: number }>("backup", { dir }, 3_600_000);
+        bar.finish();
+        return emit(ctx, r, () => `Backup in ${r.dir}: ${(r.bytes / 1048576).toFixed(1)} MiB, every change up to journal seq ${r.seq} (at least), in ${r.ms} ms.\nRestore: start the daemon with --data ${r.dir}\n`);
+      } finally {
+        clearInterval(ticker);
+      }
+    },
+  },
+  {
+    words: "stats", summary: "daemon version, uptime, ports, journal and storage figures", options: {},
+    run: async (ctx) => {
+      const r = await ctx.client().call<Row & { store: Row }>("stats");
+      return emit(ctx, r, () => keyValues({ ...r, store: undefined, ...Object.fromEntries(Object.entries(r.store).map(([k, x]) => [`store.${k}`, x])) }).replace(/^store: *\n/m, ""));
+    },
+  },
+  {
+    words: "digest", summary: "a hash of the whole state (equal on a primary and its replica)", options: {},
+    run: async (ctx) => {
+      const r = await ctx.client().call<{ digest: string; lastSeq: number }>("digest");
+      return emit(ctx, r, () => `${r.digest}  (journal seq ${r.lastSeq})\n`);
+    },
+  },
+  {
+    words: "user add", summary: "create an admin user; prints its token once",
+    options: { name: { type: "string", help: "user name (shown in the audit log)", required: true } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ user: string; token: string }>("user.add", { name: str(v, "name") });
+      return emit(ctx, r, () => `Admin user ${r.user} saved.\nToken (shown once): ${r.token}\n`);
+    },
+  },
+];
