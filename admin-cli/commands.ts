@@ -453,6 +453,32 @@ export const commands: CommandSpec[] = [
     },
   },
   {
+    words: "replica status", summary: "role, epoch, journal range; on a primary its replicas and their lag; on a replica what it follows", options: {},
+    run: async (ctx) => {
+      const r = await ctx.client().call<Row & { replicas: Row[]; following: Row | null; epochs: Row[] }>("replica.status");
+      return emit(ctx, r, () => {
+        const head = keyValues({ role: r.role, mode: r.mode, epoch: r.epoch, fenced: r.fenced ?? "no", "last seq": r.lastSeq, "journal from": r.journalFirstSeq, "semi-sync timeouts": r.semiSyncTimeouts });
+        const following = r.following ? `\nFollowing\n${keyValues(r.following)}` : "";
+        const replicas = r.role === "primary" ? `\nReplicas\n${table(r.replicas, ["user", "ackedSeq", "lagEntries", "connectedAt"])}` : "";
+        return head + following + replicas;
+      });
+    },
+  },
+  {
+    words: "replica promote", summary: "make this replica the primary (next epoch); point tills and other replicas at it", options: {},
+    run: async (ctx) => {
+      const r = await ctx.client().call<{ epoch: number; startSeq: number }>("replica.promote");
+      return emit(ctx, r, () => `Promoted: primary of epoch ${r.epoch}, writing from seq ${r.startSeq}.\nAn old primary that comes back refuses writes once it sees this epoch; restart it as a replica (it is refused if it diverged).\n`);
+    },
+  },
+  {
+    words: "journal trim", summary: "drop journal entries beyond --journal-retain now (the daemon also does it every 10 s); never what a connected replica needs", options: {},
+    run: async (ctx) => {
+      const r = await ctx.client().call<{ deleted: number; journalFirstSeq: number }>("journal.trim");
+      return emit(ctx, r, () => `Dropped ${r.deleted} journal entries; the journal now starts at seq ${r.journalFirstSeq}.\n`);
+    },
+  },
+  {
     words: "user add", summary: "create an admin user; prints its token once",
     options: { name: { type: "string", help: "user name (shown in the audit log)", required: true } },
     run: async (ctx, v) => {

@@ -134,7 +134,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (text: st
     if (error instanceof AdminUnreachableError) { err(`error: ${error.message}\nIs the daemon running? Check --url or LOYALTY_ADMIN_URL.\n`); return exitCodes.unreachable; }
     if (error instanceof AdminError) {
       err(`error: ${error.message}\n`);
-      return error.status >= 500 ? exitCodes.unreachable : exitCodes.refused;
+      return error.status >= 500 && error.kind !== "unavailable" ? exitCodes.unreachable : exitCodes.refused;
     }
     throw error;
   }

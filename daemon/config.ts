@@ -8,6 +8,7 @@
 // files and Kubernetes manifests produce them freely.
 import { parseArgs } from "node:util";
 import * as constants from "./constants.js";
+import type { ReplicationSettings } from "./replication/controller.js";
 
 export const durabilityModes = ["sync", "none"] as const;
 export type Durability = (typeof durabilityModes)[number];
@@ -46,6 +47,7 @@ export interface Config {
   readonly adminHost: string;
   /** Give the "admin" user a new token and rewrite <data>/admin-credentials.json. */
   readonly resetAdminToken: boolean;
+  readonly replication: ReplicationSettings;
   /** `sync`: a commit is on disk before its answer. `none`: no fsync (tests, benchmarks; a crash loses recent commits). */
   readonly durability: Durability;
   readonly logLevel: LogLevel;
@@ -91,6 +93,14 @@ const options = {
   adminPort: { flag: "admin-port", env: "LOYALTY_ADMIN_PORT", kind: portKind, fallback: 7701, help: "admin channel port for admin-cli (0 = ephemeral)" },
   adminHost: { flag: "admin-host", env: "LOYALTY_ADMIN_HOST", kind: { type: "string" }, fallback: "127.0.0.1", help: "interface to bind the admin port to (keep it on loopback or a management network)" },
   resetAdminToken: { flag: "reset-admin-token", env: "LOYALTY_RESET_ADMIN_TOKEN", kind: { type: "boolean" }, fallback: false, help: "give the 'admin' user a new token, written to <data>/admin-credentials.json" },
+  replicationPort: { flag: "replication-port", env: "LOYALTY_REPLICATION_PORT", kind: portKind, fallback: 7702, help: "replication endpoint replicas connect to (ws, path /replication; 0 = ephemeral)" },
+  replicationHost: { flag: "replication-host", env: "LOYALTY_REPLICATION_HOST", kind: { type: "string" }, fallback: "127.0.0.1", help: "interface the replication port binds to (the replica's network)" },
+  replicaOf: { flag: "replica-of", env: "LOYALTY_REPLICA_OF", kind: { type: "string" }, fallback: "", help: "run as a read-only replica of the primary at host:port (its replication port)" },
+  replicationToken: { flag: "replication-token", env: "LOYALTY_REPLICATION_TOKEN", kind: { type: "string" }, fallback: "", help: "a replica's credential: an admin user's token on the primary (prefer the variable: flags show in ps)" },
+  replicationMode: { flag: "replication-mode", env: "LOYALTY_REPLICATION_MODE", kind: { type: "enum", values: ["async", "semi-sync"] }, fallback: "async", help: "async: answer writes when durable here; semi-sync: also wait for a replica's acknowledgement" },
+  semiSyncTimeoutMs: { flag: "semi-sync-timeout-ms", env: "LOYALTY_SEMI_SYNC_TIMEOUT_MS", kind: { type: "integer", min: 1, max: 60_000 }, fallback: 1000, help: "semi-sync: how long a write waits for a replica" },
+  semiSyncOnTimeout: { flag: "semi-sync-on-timeout", env: "LOYALTY_SEMI_SYNC_ON_TIMEOUT", kind: { type: "enum", values: ["unavailable", "answer"] }, fallback: "unavailable", help: "semi-sync, no acknowledgement in time: answer UNAVAILABLE (no answered write can be lost; also fences a superseded primary) or answer anyway (availability first; counted)" },
+  journalRetain: { flag: "journal-retain", env: "LOYALTY_JOURNAL_RETAIN", kind: { type: "integer", min: 1_000, max: 1_000_000_000 }, fallback: 10_000_000, help: "journal entries kept at least; older ones are dropped once no connected replica needs them" },
   durability: { flag: "durability", env: "LOYALTY_DURABILITY", kind: { type: "enum", values: durabilityModes }, fallback: "sync", help: "sync = fsync every commit before answering; none = no fsync (tests, benchmarks)" },
   logLevel: { flag: "log-level", env: "LOYALTY_LOG_LEVEL", kind: { type: "enum", values: logLevels }, fallback: "info", help: "log level" },
   seedDemo: { flag: "seed-demo", env: "LOYALTY_SEED_DEMO", kind: { type: "boolean" }, fallback: true, help: "seed a demo merchant into an empty data directory (--no-seed-demo to skip)" },
@@ -189,7 +199,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (help) return defaultConfig(true);
 
   if (problems.length === 0) {
-    const ports: [string, number][] = [["pos-port", values.posPort as number], ["http-port", values.httpPort as number], ["admin-port", values.adminPort as number]];
+    const ports: [string, number][] = [
+      ["pos-port", values.posPort as number], ["http-port", values.httpPort as number], ["admin-port", values.adminPort as number],
+      ["replication-port", values.replicationPort as number],
+    ];
     for (let i = 0; i < ports.length; i += 1) {
       for (let j = i + 1; j < ports.length; j += 1) {
         const [a, portA] = ports[i]!;
@@ -197,6 +210,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
         if (portA !== 0 && portA === portB) problems.push(`--${a} and --${b} are both ${portA}; each port serves one purpose`);
       }
     }
+    if (values.replicaOf !== "" && !/^[^:\s]+:\d{1,5}$/.test(values.replicaOf as string)) problems.push(`--replica-of must be host:port, got ${JSON.stringify(values.replicaOf)}`);
+    if (values.replicaOf !== "" && values.replicationToken === "") problems.push("--replica-of needs a token: set LOYALTY_REPLICATION_TOKEN (an admin user's token on the primary)");
     if ((values.backpressureBytesMax as number) < 2 * (values.frameBytesMax as number)) {
       problems.push(`--backpressure-bytes-max (${values.backpressureBytesMax}) must be at least twice --frame-bytes-max (${values.frameBytesMax}) so a large answer fits`);
     }
@@ -215,6 +230,16 @@ function build(values: Record<OptionName, string | number | boolean>, help: bool
     adminPort: values.adminPort as number,
     adminHost: values.adminHost as string,
     resetAdminToken: values.resetAdminToken as boolean,
+    replication: {
+      mode: values.replicationMode as ReplicationSettings["mode"],
+      semiSyncTimeoutMs: values.semiSyncTimeoutMs as number,
+      semiSyncOnTimeout: values.semiSyncOnTimeout as ReplicationSettings["semiSyncOnTimeout"],
+      journalRetain: values.journalRetain as number,
+      host: values.replicationHost as string,
+      port: values.replicationPort as number,
+      replicaOf: values.replicaOf as string,
+      token: values.replicationToken as string,
+    },
     durability: values.durability as Durability,
     logLevel: values.logLevel as LogLevel,
     seedDemo: values.seedDemo as boolean,

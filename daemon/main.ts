@@ -14,12 +14,16 @@ import { createLogger, type Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { demoSeed } from "./seed.js";
 import { LoyaltyService } from "./service.js";
-import { openStore, type Store } from "./storage/store.js";
+import { Replication } from "./replication/controller.js";
+import { ReplicationRefusedError, bootstrapReplica, installIncomingSnapshot } from "./replication/replica.js";
+import { openStore, type CommitInfo, type Store } from "./storage/store.js";
 
 export const serverVersion = "0.1.0";
 
 /** Commands that may wait for durability at once: bounds memory under overload. */
 const pendingCommandsMax = 50_000;
+/** Pause between attempts to bootstrap an empty replica. */
+const bootstrapRetryMs = 200;
 
 function readConfig(): Config {
   try {
@@ -56,22 +60,59 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore({
+  const isReplica = config.replication.replicaOf !== "";
+  let replication: Replication | null = null;
+  const storeOptions = {
     path: join(config.dataDir, "lmdb"),
     durability: config.durability,
     mapSizeBytes: config.mapSizeMb * 1024 * 1024,
     pendingCommandsMax,
-    onCommit: (info) => {
+    onCommit: (info: CommitInfo) => {
       metrics.commitBatchCommands.observe(info.commands);
       metrics.commitDuration.observe(info.ms / 1000);
+      replication?.onCommit();
     },
-  });
+  };
+  if (isReplica && installIncomingSnapshot(config.dataDir)) logger.info("installed the snapshot received before the last restart");
+  let store = await openStore(storeOptions);
+  if (isReplica && store.lastSeq === 0) {
+    // An empty replica copies the primary's state instead of replaying its history.
+    const epochs = store.epochs();
+    await store.close();
+    const url = `ws://${config.replication.replicaOf}/replication`;
+    // The primary may not be up yet, or the link may drop mid-copy: keep
+    // trying; a refusal (wrong token, diverged) is final.
+    for (;;) {
+      try {
+        await bootstrapReplica({ dataDir: config.dataDir, url, token: config.replication.token, epochs, logger });
+        break;
+      } catch (error) {
+        if (error instanceof ReplicationRefusedError) throw error;
+        logger.warn({ err: error }, "bootstrap from the primary failed; retrying");
+        await new Promise((r) => setTimeout(r, bootstrapRetryMs));
+      }
+    }
+    store = await openStore(storeOptions);
+  }
   if (config.durability === "none") logger.warn("durability is 'none': answered changes can be lost in a crash; for experiments only");
-  const service = new LoyaltyService({ store, clock: () => systemClock.nowMs(), logger });
-  await seedIfEmpty(config, store, service, logger);
+  let service: LoyaltyService | null = null;
+  replication = new Replication(store, config.replication, logger, config.dataDir, {
+    onFatal: (error, exitCode) => {
+      logger.fatal({ err: error }, "replication cannot go on");
+      logger.flush();
+      void store.close().finally(() => process.exit(exitCode));
+    },
+    onPromoted: () => service?.startScheduler(),
+    onSemiSyncTimeout: () => metrics.replicationSemiSyncTimeouts.inc(),
+  });
+  service = new LoyaltyService({ store, clock: () => systemClock.nowMs(), logger, replication });
   const admin = service.admin.bind(service);
-  await ensureAdminCredential({ store, dataDir: config.dataDir, reset: config.resetAdminToken, now: Date.now(), admin, logger });
-  service.startScheduler();
+  if (!isReplica) {
+    await seedIfEmpty(config, store, service, logger);
+    await ensureAdminCredential({ store, dataDir: config.dataDir, reset: config.resetAdminToken, now: Date.now(), admin, logger });
+    service.startScheduler();
+  }
+  await replication.start();
 
   const server = await startServer({
     config, service, logger, metrics, clock: systemClock, serverVersion, idempotencyRetentionMs,
@@ -79,7 +120,7 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const adminServer = await startAdminServer({
     api: new AdminApi({
-      store, clock: () => systemClock.nowMs(), admin,
+      store, clock: () => systemClock.nowMs(), admin, replication,
       serverInfo: () => ({
         version: serverVersion, startedAt: new Date(startedAt).toISOString(), uptimeS: Math.round((Date.now() - startedAt) / 1000),
         durability: config.durability, posPort: server.posPort, httpPort: server.httpPort,
@@ -90,6 +131,13 @@ async function main(): Promise<void> {
   });
   const observeStore = (): void => {
     const stats = store.stats();
+    const r = replication.gauges();
+    metrics.replicationIsPrimary.set(r.isPrimary);
+    metrics.replicationFenced.set(r.fenced);
+    metrics.replicationConnectedReplicas.set(r.connectedReplicas);
+    metrics.replicationLagEntries.set(r.lagEntries);
+    metrics.replicationLagSeconds.set(r.lagSeconds);
+    metrics.replicationAckedSeq.set(r.ackedSeq);
     metrics.journalLastSeq.set(stats.lastSeq);
     metrics.lmdbUsedBytes.set(stats.usedBytes);
     metrics.storePendingCommands.set(stats.pendingCommands);
@@ -97,7 +145,7 @@ async function main(): Promise<void> {
   observeStore();
   const gauges = setInterval(observeStore, 1_000);
   gauges.unref();
-  logger.info({ posPort: server.posPort, httpPort: server.httpPort, adminPort: adminServer.port, host: config.host, dataDir: config.dataDir, durability: config.durability, version: serverVersion }, "ready");
+  logger.info({ posPort: server.posPort, httpPort: server.httpPort, adminPort: adminServer.port, replicationPort: replication.port, role: replication.isPrimary ? "primary" : "replica", host: config.host, dataDir: config.dataDir, durability: config.durability, version: serverVersion }, "ready");
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -107,6 +155,7 @@ async function main(): Promise<void> {
     service.beginShutdown();
     adminServer.close();
     await server.drain();
+    await replication.stop();
     await store.close();
     server.close();
     clearInterval(gauges);

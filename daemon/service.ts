@@ -29,10 +29,23 @@ export const unavailableRetryAfterMs = 50;
 const unauthenticated = "unknown terminal or wrong secret";
 const dummySalt = "0".repeat(32);
 
+/**
+ * What replication asks of the service (daemon/replication/): whether this
+ * daemon may take writes at all (a replica or a fenced primary may not), and
+ * in semi-synchronous mode, whether a durable write may be answered yet.
+ */
+export interface ReplicationGate {
+  /** Null when writes are allowed; else why not (sent to the till as UNAVAILABLE). */
+  writeRefusal(): string | null;
+  /** Resolves true once the write with this seq may be answered; false: answer UNAVAILABLE. Null: no waiting (async). */
+  afterDurable(seq: number): Promise<boolean> | null;
+}
+
 export interface ServiceOptions {
   store: Store;
   clock: () => number;
   logger: Logger;
+  replication?: ReplicationGate;
 }
 
 export class LoyaltyService implements PosService {
@@ -43,11 +56,13 @@ export class LoyaltyService implements PosService {
   private timer: NodeJS.Timeout | null = null;
   private maintenanceRunning = false;
   private tierCursor = "";
+  private readonly replication: ReplicationGate | undefined;
 
   constructor(options: ServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.logger = options.logger;
+    this.replication = options.replication;
   }
 
   authenticate(terminalId: string, secret: string): AuthOutcome {
@@ -74,17 +89,39 @@ export class LoyaltyService implements PosService {
     const now = this.clock();
     const ctx = { merchantId: session.merchantId, storeId: session.storeId, terminalId: session.terminalId, cashierId: request.cashierId };
     if (readOperations.has(op)) return this.store.read((tx) => applyRead(tx, ctx, op, message, now));
+    const refusal = this.replication?.writeRefusal() ?? null;
+    if (refusal !== null) return unavailable(refusal);
     const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: ctx.cashierId, op, body: encodeOperation(op, message) };
-    return this.submit(command, now).then((r) => r as Answer, mapStoreError);
+    return this.submitReplicated(command, now).then((r) => (r === notReplicated ? unreplicated() : r as Answer), mapStoreError);
   }
 
   isReady(): boolean {
     return !this.closing && this.store.isHealthy();
   }
 
-  /** Applies an admin command (journaled, durable before it resolves). */
+  /** Applies an admin command (journaled, durable — and in semi-sync mode replicated — before it resolves). */
   async admin(action: AdminAction, actor: string): Promise<AdminResult> {
-    return (await this.submit({ t: "admin", actor, action }, this.clock())) as AdminResult;
+    const refusal = this.replication?.writeRefusal() ?? null;
+    if (refusal !== null) return { ok: false, kind: "unavailable", message: refusal };
+    const result = await this.submitReplicated({ t: "admin", actor, action }, this.clock());
+    if (result === notReplicated) return { ok: false, kind: "unavailable", message: notReplicatedMessage };
+    return result as AdminResult;
+  }
+
+  /**
+   * Submits a command; in semi-synchronous mode the result waits for a
+   * replica's acknowledgement of the newest seq (which covers this command,
+   * or, for a retry that wrote nothing, the original it answers from).
+   */
+  private submitReplicated(command: Command, now: number): Promise<unknown> {
+    const durable = this.submit(command, now);
+    const seq = this.store.lastSeq;
+    const gate = this.replication;
+    if (!gate) return durable;
+    return durable.then((result) => {
+      const acked = gate.afterDurable(seq);
+      return acked === null ? result : acked.then((ok) => (ok ? result : notReplicated));
+    });
   }
 
   private submit(command: Command, now: number): Promise<unknown> {
@@ -146,6 +183,13 @@ export class LoyaltyService implements PosService {
       this.maintenanceRunning = false;
     }
   }
+}
+
+const notReplicated = Symbol("not replicated in time");
+const notReplicatedMessage = "the change is recorded on the primary but no replica confirmed it in time; retry with the same operation_id";
+
+function unreplicated(): ExecuteResult {
+  return unavailable(notReplicatedMessage);
 }
 
 function unavailable(message: string): ExecuteResult {

@@ -121,7 +121,7 @@ export async function startDaemon(options: StartOptions): Promise<RunningDaemon>
   const nodeFlags = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir];
   const child = spawn(process.execPath, [
     ...nodeFlags, daemonEntry, "--data", options.dataDir, "--host", "127.0.0.1",
-    "--pos-port", "0", "--http-port", "0", "--admin-port", "0", "--durability", options.durability,
+    "--pos-port", "0", "--http-port", "0", "--admin-port", "0", "--replication-port", "0", "--durability", options.durability,
   ], { env: { ...process.env, LOYALTY_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });

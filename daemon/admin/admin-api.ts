@@ -35,6 +35,8 @@ export interface AdminApiDeps {
   admin: (action: AdminAction, actor: string) => Promise<AdminResult>;
   /** Process facts for `stats` (version, uptime, connections). */
   serverInfo: () => Record<string, unknown>;
+  /** Replication role and control (absent in tests that run no replication). */
+  replication?: { status(): unknown; promote(): Promise<{ epoch: number; startSeq: number }>; trimJournal(): Promise<number> };
 }
 
 type Method = (params: Obj, actor: string) => Promise<ApiOutcome>;
@@ -107,14 +109,38 @@ export class AdminApi {
       "audit.list": (p, actor) => this.auditList(p, actor),
       "user.add": (p, actor) => this.userAdd(p, actor),
       backup: (p, actor) => this.backup(p, actor),
-      stats: (p, actor) => this.readAudited(actor, "stats", "", () => {
+      // Health reads (no customer data) are not journaled: a journaled note
+      // would change the very state a digest measures. The admin server's
+      // log line records them.
+      stats: async (p) => {
         object(p, "", []);
-        return { ...this.deps.serverInfo(), store: this.deps.store.stats() };
-      }),
-      digest: (p, actor) => this.readAudited(actor, "digest", "", () => {
+        return { ok: true, result: { ...this.deps.serverInfo(), store: this.deps.store.stats() } };
+      },
+      "replica.status": async (p) => {
         object(p, "", []);
-        return { digest: this.deps.store.digest(), lastSeq: this.deps.store.lastSeq };
-      }),
+        return { ok: true, result: this.deps.replication?.status() ?? { role: "primary", mode: "async", replicas: [] } };
+      },
+      "replica.promote": async (p, actor) => {
+        object(p, "", []);
+        if (!this.deps.replication) return { ok: false, status: 409, kind: "conflict", message: "replication is not configured" };
+        try {
+          const epoch = await this.deps.replication.promote();
+          await this.deps.admin({ a: "audit.note", what: "replica.promote", summary: `epoch ${epoch.epoch} from seq ${epoch.startSeq}` }, actor);
+          return { ok: true, result: epoch };
+        } catch (error) {
+          return { ok: false, status: 409, kind: "conflict", message: error instanceof Error ? error.message : String(error) };
+        }
+      },
+      "journal.trim": async (p, actor) => {
+        object(p, "", []);
+        const deleted = (await this.deps.replication?.trimJournal()) ?? 0;
+        await this.deps.admin({ a: "audit.note", what: "journal.trim", summary: `${deleted} entries` }, actor);
+        return { ok: true, result: { deleted, journalFirstSeq: this.deps.store.journalFirstSeq() } };
+      },
+      digest: async (p) => {
+        object(p, "", []);
+        return { ok: true, result: { digest: this.deps.store.digest(), lastSeq: this.deps.store.lastSeq } };
+      },
     };
   }
 
@@ -140,16 +166,21 @@ export class AdminApi {
   private async write(action: AdminAction, actor: string, result?: (data: unknown) => unknown): Promise<ApiOutcome> {
     const r = await this.deps.admin(action, actor);
     if (!r.ok) {
-      const status = r.kind === "not_found" ? 404 : r.kind === "conflict" ? 409 : 400;
+      const status = r.kind === "not_found" ? 404 : r.kind === "conflict" ? 409 : r.kind === "unavailable" ? 503 : 400;
       return { ok: false, status, kind: r.kind, message: r.message, ...(r.field ? { field: r.field } : {}) };
     }
     return { ok: true, result: result ? result(r.data) : r.data ?? {} };
   }
 
-  /** A read-only call: audited (who read what) before it answers. */
+  /**
+   * A read-only call: audited (who read what) in the journal before it
+   * answers. A replica cannot write its journal: there the admin server's
+   * log line (user, method) is the only record.
+   */
   private async readAudited(actor: string, what: string, summary: string, read: () => unknown): Promise<ApiOutcome> {
     const result = read();
-    await this.deps.admin({ a: "audit.note", what, summary }, actor);
+    const noted = await this.deps.admin({ a: "audit.note", what, summary }, actor);
+    if (!noted.ok && noted.kind !== "unavailable") return { ok: false, status: 500, kind: "internal", message: noted.message };
     return { ok: true, result };
   }
 

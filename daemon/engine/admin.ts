@@ -74,7 +74,8 @@ export interface AdminCommand {
   action: AdminAction;
 }
 
-export type AdminErrorKind = "invalid" | "not_found" | "conflict";
+/** `unavailable` comes from the service, not the engine: a replica, a fenced primary, or no replica acknowledgement in time. */
+export type AdminErrorKind = "invalid" | "not_found" | "conflict" | "unavailable";
 
 export type AdminResult =
   | { ok: true; data?: unknown }

@@ -38,6 +38,20 @@ export interface Metrics {
   readonly storePendingCommands: Gauge;
   /** Admin channel calls refused for a wrong or missing credential. */
   readonly adminRefused: Counter;
+  /** 1 on a primary, 0 on a replica. */
+  readonly replicationIsPrimary: Gauge;
+  /** 1 when this primary was superseded by a promotion and refuses writes. */
+  readonly replicationFenced: Gauge;
+  /** Replicas streaming from this daemon. */
+  readonly replicationConnectedReplicas: Gauge;
+  /** Primary: entries not yet acknowledged by every connected replica. Replica: entries the primary has that this one has not applied. */
+  readonly replicationLagEntries: Gauge;
+  /** Primary: age of the oldest unacknowledged commit. Replica: age of the last applied entry while behind. */
+  readonly replicationLagSeconds: Gauge;
+  /** Primary: seq acknowledged by every connected replica. Replica: seq durable here. */
+  readonly replicationAckedSeq: Gauge;
+  /** Semi-sync writes not acknowledged by a replica in time. */
+  readonly replicationSemiSyncTimeouts: Counter;
 }
 
 export interface MetricsOptions {
@@ -68,6 +82,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     lmdbUsedBytes: new Gauge({ name: "loyalty_lmdb_used_bytes", help: "Bytes used in the LMDB map", registers }),
     storePendingCommands: new Gauge({ name: "loyalty_store_pending_commands", help: "Commands waiting for the next group commit", registers }),
     adminRefused: new Counter({ name: "loyalty_admin_refused_total", help: "Admin channel calls refused for a wrong or missing credential", registers }),
+    replicationIsPrimary: new Gauge({ name: "loyalty_replication_is_primary", help: "1 on a primary, 0 on a replica", registers }),
+    replicationFenced: new Gauge({ name: "loyalty_replication_fenced", help: "1 when this primary was superseded by a promotion and refuses writes", registers }),
+    replicationConnectedReplicas: new Gauge({ name: "loyalty_replication_connected_replicas", help: "Replicas streaming from this daemon", registers }),
+    replicationLagEntries: new Gauge({ name: "loyalty_replication_lag_entries", help: "Journal entries a replica is behind (primary: least acknowledged replica)", registers }),
+    replicationLagSeconds: new Gauge({ name: "loyalty_replication_lag_seconds", help: "Replication lag in seconds (primary: oldest unacknowledged commit)", registers }),
+    replicationAckedSeq: new Gauge({ name: "loyalty_replication_acked_seq", help: "Last journal seq acknowledged by every replica (on a replica: durable here)", registers }),
+    replicationSemiSyncTimeouts: new Counter({ name: "loyalty_replication_semisync_timeouts_total", help: "Semi-sync writes no replica acknowledged in time", registers }),
   };
 }
 

@@ -76,6 +76,15 @@ export interface StoreOptions {
   readonly onCommit?: (info: CommitInfo) => void;
 }
 
+export interface Epoch {
+  readonly epoch: number;
+  /** The first seq written in this epoch. */
+  readonly startSeq: number;
+}
+
+/** System key of the epoch history (not part of the state digest, not journaled). */
+const systemKeyEpochs = "epochs";
+
 export interface StoreStats {
   readonly pendingCommands: number;
   readonly lastSeq: number;
@@ -352,6 +361,53 @@ export class Store implements StateReader {
     const seq = this.committedSeq;
     await this.layout.root.backup(target, true);
     return { seq, bytes: statSync(join(target, "data.mdb")).size };
+  }
+
+  /** First seq still in the journal (older entries were truncated); lastSeq + 1 when it is empty. */
+  journalFirstSeq(): number {
+    this.assertReadable();
+    for (const key of this.layout.journal.getKeys({ limit: 1, snapshot: true })) return key;
+    return this.committedSeq + 1;
+  }
+
+  /**
+   * Deletes durable journal entries below `beforeSeq`, at most `limit` per
+   * call (retention: a replica that needs older entries bootstraps from a
+   * snapshot instead). The state is untouched. Resolves with how many were
+   * deleted.
+   */
+  async truncateJournal(beforeSeq: number, limit = 10_000): Promise<number> {
+    this.assertReadable();
+    const end = Math.min(beforeSeq, this.committedSeq + 1);
+    const keys = [...this.layout.journal.getKeys({ end, limit, snapshot: true })];
+    if (keys.length === 0) return 0;
+    await this.layout.root.batch(() => {
+      for (const key of keys) void this.layout.journal.remove(key);
+    });
+    return keys.length;
+  }
+
+  /**
+   * The replication epochs this store has lived through, oldest first: epoch
+   * 1 starts at seq 1; each promotion of a replica starts the next epoch at
+   * the seq after the last one it had. A node whose entries run past the
+   * start of an epoch it never saw has diverged (see daemon/replication/).
+   */
+  epochs(): Epoch[] {
+    this.assertReadable();
+    const bytes = this.layout.system.getBinary(systemKeyEpochs);
+    return bytes === undefined ? [{ epoch: 1, startSeq: 1 }] : decodeValue<Epoch[]>(bytes);
+  }
+
+  /** Starts the next epoch after everything pending is durable (a promotion). */
+  async beginEpoch(): Promise<Epoch> {
+    await this.idle();
+    const epochs = this.epochs();
+    const next: Epoch = { epoch: epochs[epochs.length - 1]!.epoch + 1, startSeq: this.committedSeq + 1 };
+    await this.layout.root.batch(() => {
+      void this.layout.system.put(systemKeyEpochs, encodeValue([...epochs, next]));
+    });
+    return next;
   }
 
   stats(): StoreStats {

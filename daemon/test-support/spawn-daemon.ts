@@ -29,6 +29,8 @@ export interface SpawnedDaemon {
   readonly posPort: number;
   readonly httpPort: number;
   readonly adminPort: number;
+  /** The replication endpoint, host:port, for another daemon's --replica-of. */
+  readonly replicationAddress: string;
   /** http://127.0.0.1:<adminPort>, for admin-cli --url. */
   readonly adminUrl: string;
   /** <data>/admin-credentials.json, for admin-cli --credentials. */
@@ -51,7 +53,7 @@ export async function spawnDaemon(options: SpawnOptions = {}): Promise<SpawnedDa
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "loyalty-test-"));
   const child = spawn(process.execPath, [
     daemonEntry, "--data", dataDir, "--host", "127.0.0.1", "--pos-port", "0", "--http-port", "0",
-    "--admin-port", "0", ...(options.args ?? []),
+    "--admin-port", "0", "--replication-port", "0", ...(options.args ?? []),
   ], { env: { ...process.env, LOYALTY_LOG_LEVEL: "info", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
 
   const logLines: string[] = [];
@@ -59,15 +61,15 @@ export async function spawnDaemon(options: SpawnOptions = {}): Promise<SpawnedDa
   child.stderr!.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-  const ready = await new Promise<{ posPort: number; httpPort: number; adminPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ posPort: number; httpPort: number; adminPort: number; replicationPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`daemon not ready in time; stderr:\n${stderr}`)), options.readyTimeoutMs ?? 20_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       logLines.push(line);
       try {
-        const entry = JSON.parse(line) as { msg?: string; posPort?: number; httpPort?: number; adminPort?: number };
-        if (entry.msg === "ready" && entry.posPort && entry.httpPort && entry.adminPort) {
+        const entry = JSON.parse(line) as { msg?: string; posPort?: number; httpPort?: number; adminPort?: number; replicationPort?: number };
+        if (entry.msg === "ready" && entry.posPort && entry.httpPort && entry.adminPort && entry.replicationPort) {
           clearTimeout(timer);
-          resolve({ posPort: entry.posPort, httpPort: entry.httpPort, adminPort: entry.adminPort });
+          resolve({ posPort: entry.posPort, httpPort: entry.httpPort, adminPort: entry.adminPort, replicationPort: entry.replicationPort });
         }
       } catch {
         // Not every line has to be JSON (a crash prints a stack); keep it in logLines.
@@ -87,6 +89,7 @@ export async function spawnDaemon(options: SpawnOptions = {}): Promise<SpawnedDa
     posUrl: `ws://127.0.0.1:${ready.posPort}/pos`,
     httpUrl: `http://127.0.0.1:${ready.httpPort}`,
     adminUrl: `http://127.0.0.1:${ready.adminPort}`,
+    replicationAddress: `127.0.0.1:${ready.replicationPort}`,
     adminCredentialsFile: join(dataDir, "admin-credentials.json"),
     credentials: () => JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as DemoCredentials,
     stop: (signal: NodeJS.Signals = "SIGTERM") => {
