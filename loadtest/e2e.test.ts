@@ -28,7 +28,7 @@ interface JsonResult {
     unfinishedChecks: number;
     errorsTotal: number;
     summary: {
-      ok: Record<string, number>;
+      ok: Record<"identify" | "calculate" | "confirm" | "cancel" | "refund", number>;
       errors: Record<string, number>;
       declinesTotal: number;
       events: Record<string, number>;
@@ -77,7 +77,7 @@ describe("loyalty-loadtest against the real daemon", () => {
     expect(s.ok.cancel).toBeGreaterThan(0);
     expect(s.ok.refund).toBeGreaterThan(0);
     expect(s.ok.refund).toBeLessThanOrEqual(s.ok.confirm);
-    for (const op of ["identify", "calculate", "confirm", "cancel", "refund"]) expect(s.latencyMs[op]!.count).toBe(s.ok[op]);
+    for (const op of ["identify", "calculate", "confirm", "cancel", "refund"] as const) expect(s.latencyMs[op]!.count).toBe(s.ok[op]);
     expect(s.latencyMs["check"]!.count).toBe(s.checksOk);
     // Coupons are not built yet: the daemon answers UNKNOWN for every code, and that is counted, not failed.
     expect(Object.keys(s.events)).toEqual(["coupon:UNKNOWN"]);

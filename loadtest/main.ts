@@ -92,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.once("SIGTERM", onSignal);
   let clients: PosClient[] = [];
   try {
-    clients = await connectClients(target, config.connections, config.requestTimeoutMs, "loyalty-loadtest");
+    clients = await connectClients(target.posUrl, target.credentials.terminals, config.connections, config.requestTimeoutMs, "loyalty-loadtest");
     console.log(`# loyalty-loadtest ${config.mode} against ${target.posUrl}${config.spawn ? ` (spawned, durability ${config.durability})` : ""}; ` +
       `${config.connections} connections over ${target.credentials.terminals.length} terminals; ${target.cards.earn.length} cards (${target.cards.redeem.length} with points)`);
     console.log(`# machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAverageAtStart}; ${startedAt}`);

@@ -74,12 +74,13 @@ export function remoteTarget(host: string, port: number, credentialsFile: string
  * its own cashier id. Reconnecting is off: a dropped connection must show up
  * as errors in the result, not be papered over.
  */
-export async function connectClients(target: Target, count: number, requestTimeoutMs: number, clientName: string): Promise<PosClient[]> {
-  const terminals = target.credentials.terminals;
+export async function connectClients(
+  posUrl: string, terminals: BenchCredentials["terminals"], count: number, requestTimeoutMs: number, clientName: string,
+): Promise<PosClient[]> {
   const clients = Array.from({ length: count }, (_, i) => {
     const terminal = terminals[i % terminals.length]!;
     return new PosClient({
-      url: target.posUrl, terminalId: terminal.terminalId, secret: terminal.secret, cashierId: `load-cashier-${i + 1}`,
+      url: posUrl, terminalId: terminal.terminalId, secret: terminal.secret, cashierId: `load-cashier-${i + 1}`,
       // The daemon's per-connection limit; the client takes the smaller of the two.
       inFlightMax: 256, reconnect: false, keepAliveMs: 0, clientName, requestTimeoutMs,
     });

@@ -218,7 +218,12 @@ export class Workload {
   private readonly redeemCards: ZipfSampler | undefined;
   private nextIndex = 0;
 
-  constructor(private readonly options: WorkloadOptions, private readonly cards: CardPools) {
+  /**
+   * `fixedBaskets`, when given, replaces the generated baskets (and the basket
+   * size options) with a uniform choice among them: for benchmarks that must
+   * keep comparing the same few baskets across versions.
+   */
+  constructor(private readonly options: WorkloadOptions, private readonly cards: CardPools, private readonly fixedBaskets?: readonly (readonly BasketLine[])[]) {
     validateWorkloadOptions(options);
     this.random = mulberry32(options.seed);
     this.earnCards = cards.earn.length > 0 ? new ZipfSampler(cards.earn.length, options.zipfS, this.random) : undefined;
@@ -235,8 +240,9 @@ export class Workload {
     let card: string | undefined;
     if (redeem) card = this.cards.redeem[this.redeemCards!.sample() - 1];
     else if (member) card = this.cards.earn[this.earnCards!.sample() - 1];
-    const size = o.basketMin + Math.floor(r() * (o.basketMax - o.basketMin + 1));
-    const lines = basket(r, size, redeem);
+    let lines: readonly BasketLine[];
+    if (this.fixedBaskets !== undefined && this.fixedBaskets.length > 0) lines = this.fixedBaskets[Math.floor(r() * this.fixedBaskets.length)]!;
+    else lines = basket(r, o.basketMin + Math.floor(r() * (o.basketMax - o.basketMin + 1)), redeem);
     const coupon = r() < o.couponShare ? `LT${String(Math.floor(r() * 1e8)).padStart(8, "0")}` : undefined;
     const end = r() < o.cancelShare ? "cancel" : "confirm";
     let refund: RefundPlan | undefined;
