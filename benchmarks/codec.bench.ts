@@ -9,6 +9,7 @@
 // rounds, the encoded size, and the implied µs per operation.
 import { parseArgs } from "node:util";
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, pb, type loyalty } from "../protocol/codec.js";
+import { basket, mulberry32 } from "../loadtest/workload.js";
 import { throughput } from "./support/throughput.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "1" }, rounds: { type: "string", default: "3" } } });
@@ -16,13 +17,8 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 
 const card = { cardNumber: "27750000000012" };
-const lines = [
-  { sku: "4600000000017", group: "coffee", quantityMilli: 1000, priceMinor: 35_000, amountMinor: 35_000 },
-  { sku: "4600000000024", group: "dairy", quantityMilli: 2000, priceMinor: 8_990, amountMinor: 17_980 },
-  { sku: "4600000000031", group: "grocery", quantityMilli: 1000, priceMinor: 12_990, amountMinor: 12_990 },
-  { sku: "4600000000062", group: "bakery", quantityMilli: 1000, priceMinor: 5_500, amountMinor: 5_500 },
-  { sku: "4600000000079", group: "tobacco", quantityMilli: 1000, priceMinor: 22_000, amountMinor: 22_000 },
-];
+// Five lines from the load test's catalogue: the size of a typical supermarket basket.
+const lines = basket(mulberry32(1), 5);
 const balances = { pointsActive: 1_240, pointsPending: 85, pointsExpiringSoon: 40, expiringSoonAtMs: 1_767_000_000_000, pointsHeld: 10 };
 const operationId = "0b6f3a52-8c1e-4d8e-9a57-3f1d2c4b5a69";
 const checkId = "msk-tverskaya/pos-tverskaya-1/00000000001234";

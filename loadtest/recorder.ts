@@ -13,6 +13,7 @@
 import * as hdr from "hdr-histogram-js";
 import { ErrorCode } from "../protocol/codec.js";
 import { PosError } from "../protocol/client.js";
+import type { LatencySummary } from "../benchmarks/support/measure.js";
 
 /** POS operations the generator sends. */
 export const posOperations = ["identify", "calculate", "confirm", "cancel", "refund"] as const;
@@ -28,16 +29,8 @@ export const allSeries: readonly Series[] = [...posOperations, "check", "sendLag
 /** Percentiles every report shows, as HDR percentile arguments. */
 export const reportedPercentiles = { p50: 50, p90: 90, p99: 99, p999: 99.9 } as const;
 
-/** Latency figures of one series, in milliseconds (µs resolution). */
-export interface LatencySummaryMs {
-  readonly count: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-  readonly mean: number;
-}
+/** Latency figures of one series, in milliseconds (µs resolution): the benchmarks' summary shape. */
+export type LatencySummaryMs = LatencySummary;
 
 export interface RecorderSummary {
   readonly latencyMs: Record<Series, LatencySummaryMs>;
