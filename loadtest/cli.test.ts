@@ -15,7 +15,8 @@ function config(argv: string[]): CliConfig {
 describe("CLI flags", () => {
   it("takes defaults and overrides", () => {
     const c = config(["run", "--spawn"]);
-    expect(c).toMatchObject({ mode: "run", spawn: true, rate: 500, seconds: 10, warmup: 2, connections: 16, durability: "sync", httpRate: 0 });
+    expect(c).toMatchObject({ mode: "run", spawn: true, rate: 500, seconds: 10, warmup: 2, connections: 16, durability: "sync", httpRate: 0, reuseDaemon: false });
+    expect(config(["saturate", "--spawn", "--reuse-daemon"]).reuseDaemon).toBe(true);
     expect(c.workload).toMatchObject({ seed: 1, zipfS: 0.99, basketMin: 1, basketMax: 8 });
     const d = config(["saturate", "--target", "127.0.0.1:7700", "--credentials", "c.json", "--slo", "confirm:p99<=3", "--step-rate", "100", "--seed", "9"]);
     expect(d).toMatchObject({ mode: "saturate", spawn: false, target: { host: "127.0.0.1", port: 7700 }, stepRate: 100, stepFactor: undefined });

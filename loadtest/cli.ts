@@ -50,6 +50,8 @@ saturate
   --step-rate N | --step-factor F   add N, or multiply by F, per step (default factor 1.5)
   --max-rate N               stop there (default 20000)
   --refine N                 bisections between the last pass and the first failure (default 2)
+  --reuse-daemon             with --spawn: one daemon for every step (default: a fresh one per step,
+                             so data written at one rate cannot fail the next)
   --max-error-ratio F        errors allowed per check started (default 0.001)
   --min-achieved-ratio F     achieved/offered at least (default 0.95)
 
@@ -84,6 +86,7 @@ export interface CliConfig {
   readonly stepFactor: number | undefined;
   readonly maxRate: number;
   readonly refine: number;
+  readonly reuseDaemon: boolean;
   readonly maxErrorRatio: number;
   readonly minAchievedRatio: number;
   readonly json: string | undefined;
@@ -110,14 +113,14 @@ export function parseCli(argv: readonly string[]): CliConfig | "help" {
       strict: true,
       options: {
         ...Object.fromEntries(stringFlags.map((f) => [f, { type: "string" as const }])),
-        spawn: { type: "boolean" }, "no-progress": { type: "boolean" }, help: { type: "boolean", short: "h" },
+        spawn: { type: "boolean" }, "reuse-daemon": { type: "boolean" }, "no-progress": { type: "boolean" }, help: { type: "boolean", short: "h" },
       },
     });
   } catch (error) {
     // parseArgs throws TypeError with a code for unknown flags and missing values; its message names the flag.
     throw new UsageError((error as Error).message);
   }
-  const values = parsed.values as Partial<Record<StringFlag, string>> & { spawn?: boolean; "no-progress"?: boolean; help?: boolean };
+  const values = parsed.values as Partial<Record<StringFlag, string>> & { spawn?: boolean; "reuse-daemon"?: boolean; "no-progress"?: boolean; help?: boolean };
   if (values.help) return "help";
   if (parsed.positionals.length !== 1) throw new UsageError(`expected exactly one mode, run or saturate; got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.join(" ")}`);
   const mode = parsed.positionals[0];
@@ -200,6 +203,7 @@ export function parseCli(argv: readonly string[]): CliConfig | "help" {
     httpConnections: num("http-connections", 4, 1, 1_000, true),
     slo, sloText, startRate, stepRate, stepFactor, maxRate,
     refine: num("refine", 2, 0, 20, true),
+    reuseDaemon: values["reuse-daemon"] === true,
     maxErrorRatio: num("max-error-ratio", 0.001, 0, 1),
     minAchievedRatio: num("min-achieved-ratio", 0.95, 0, 1),
     json: values.json,

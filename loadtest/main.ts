@@ -83,16 +83,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const machine = machineInfo();
   const startedAt = new Date().toISOString();
-  const target = config.spawn
-    ? await spawnTarget({ durability: config.durability, cards: config.cards, cardPoints: config.cardPoints })
-    : remoteTarget(config.target!.host, config.target!.port, config.credentials!, config.http);
+  const openTarget = (): Promise<Target> => (config.spawn
+    ? spawnTarget({ durability: config.durability, cards: config.cards, cardPoints: config.cardPoints })
+    : Promise.resolve(remoteTarget(config.target!.host, config.target!.port, config.credentials!, config.http)));
+  // One daemon and its connections at a time; saturate with --spawn replaces both per step.
+  let target = await openTarget();
+  let clients: PosClient[] = [];
+  const closeAll = async (): Promise<number | null> => {
+    await Promise.all(clients.map((c) => c.close({ drain: false })));
+    clients = [];
+    return target.close();
+  };
   // Ctrl-C must not leave a spawned daemon or its temporary data behind.
-  const onSignal = (): void => { void target.close().finally(() => process.exit(130)); };
+  const onSignal = (): void => { void closeAll().finally(() => process.exit(130)); };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  let clients: PosClient[] = [];
-  try {
+  const connect = async (): Promise<void> => {
     clients = await connectClients(target.posUrl, target.credentials.terminals, config.connections, config.requestTimeoutMs, "loyalty-loadtest");
+  };
+  try {
+    await connect();
     console.log(`# loyalty-loadtest ${config.mode} against ${target.posUrl}${config.spawn ? ` (spawned, durability ${config.durability})` : ""}; ` +
       `${config.connections} connections over ${target.credentials.terminals.length} terminals; ${target.cards.earn.length} cards (${target.cards.redeem.length} with points)`);
     console.log(`# machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAverageAtStart}; ${startedAt}`);
@@ -111,7 +121,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         criteria: { slo: config.slo, maxErrorRatio: config.maxErrorRatio, minAchievedRatio: config.minAchievedRatio },
         run: async (rate) => {
           runNumber += 1;
-          await quiesce(clients, config.requestTimeoutMs + 1_000);
+          if (config.spawn && !config.reuseDaemon && runNumber > 1) {
+            // A fresh daemon per step: what earlier steps wrote (hot cards'
+            // grown accounts, a larger database) must not make a later rate fail.
+            const code = await closeAll();
+            if (code !== 0) throw new Error(`the spawned daemon exited with ${code} after the step at the previous rate`);
+            target = await openTarget();
+            await connect();
+          } else {
+            await quiesce(clients, config.requestTimeoutMs + 1_000);
+          }
           return rateRun(config, target, clients, rate, runNumber);
         },
         onStep: (step) => console.log(`\n## ${step.rate} checks/s: ${step.verdict.pass ? "pass" : `FAIL (${step.verdict.reasons.join("; ")})`}\n${describeRun(step.outcome)}`),
@@ -131,8 +150,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return 0;
   } finally {
-    await Promise.all(clients.map((c) => c.close({ drain: false })));
-    const code = await target.close();
+    const code = await closeAll();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (code !== 0) process.stderr.write(`loyalty-loadtest: the spawned daemon exited with ${code}\n`);
