@@ -125,7 +125,7 @@ async function loadtest(args: readonly string[]): Promise<LoadtestJson> {
 }
 
 const fixedArgs = ["run", "--spawn", "--rate", flags.rate, "--seconds", quick ? "3" : "8", "--warmup", quick ? "1" : "2", "--cards", "10000"];
-const saturateArgs = ["saturate", "--spawn", "--seconds", quick ? "2" : "4", "--warmup", "1", "--start-rate", "250", "--step-factor", "1.5", "--refine", quick ? "1" : "2", "--cards", "10000",
+const saturateArgs = ["saturate", "--spawn", "--seconds", quick ? "2" : "4", "--warmup", quick ? "1" : "3", "--start-rate", "250", "--step-factor", "1.5", "--refine", quick ? "1" : "2", "--cards", "10000",
   ...(flags.slo === undefined ? [] : ["--slo", flags.slo])];
 const macroRuns: { fixed: unknown[]; saturate: unknown[] } = { fixed: [], saturate: [] };
 if (!flags["skip-macro"]) {
