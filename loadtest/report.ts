@@ -1,0 +1,86 @@
+// Human-readable output of the load test: the live progress line, the
+// summary of a run, the saturation table. Pure string formatting; the CLI
+// decides where it goes (progress to stderr, summaries to stdout).
+import type { ProgressSnapshot, RunResult } from "./driver.js";
+import type { HttpLoadResult } from "./http-load.js";
+import { allSeries, type LatencySummaryMs, type Series } from "./recorder.js";
+import type { SaturationResult, RateOutcome } from "./saturation.js";
+
+/** Milliseconds with µs resolution below 10 ms, "-" when there is nothing to show. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "-";
+  return ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(3)} ms`;
+}
+
+const seriesLabels: Partial<Record<Series, string>> = {
+  check: "whole check",
+  sendLag: "send lag (generator)",
+};
+
+/** A markdown table of every series that has samples. */
+export function latencyTable(latencyMs: Readonly<Record<Series, LatencySummaryMs>>): string {
+  const rows = ["| operation | count | p50 | p90 | p99 | p99.9 | max |", "|---|---:|---:|---:|---:|---:|---:|"];
+  for (const series of allSeries) {
+    const s = latencyMs[series];
+    if (s.count === 0) continue;
+    rows.push(`| ${seriesLabels[series] ?? series} | ${s.count} | ${formatMs(s.p50)} | ${formatMs(s.p90)} | ${formatMs(s.p99)} | ${formatMs(s.p999)} | ${formatMs(s.max)} |`);
+  }
+  return rows.join("\n");
+}
+
+function counts(record: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(record);
+  return entries.length === 0 ? "none" : entries.map(([k, v]) => `${k}=${v}`).join(", ");
+}
+
+export function describeRun(result: RunResult): string {
+  const s = result.summary;
+  return [
+    latencyTable(result.latencyMs),
+    "",
+    `throughput: offered ${result.offeredRate} checks/s, achieved ${result.achievedRate.toFixed(1)} checks/s ` +
+      `(${s.checksOk}/${result.checksStarted} checks of the ${result.seconds} s window finished OK; ${result.unfinishedChecks} unfinished at the end)`,
+    `answers OK: ${counts(s.ok)}`,
+    `errors (${result.errorsTotal}): ${counts(s.errors)}`,
+    `declines (${s.declinesTotal}, business answers, not errors): ${counts(s.declines)}`,
+    ...(Object.keys(s.events).length > 0 ? [`outcomes: ${counts(s.events)}`] : []),
+  ].join("\n");
+}
+
+export function describeHttp(results: readonly HttpLoadResult[]): string {
+  const rows = ["| HTTP path | requests | req/s | p50 | p90 | p99 | max | non-2xx | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"];
+  for (const r of results) {
+    rows.push(`| ${r.path} | ${r.requests} | ${r.requestsPerS.toFixed(0)} | ${formatMs(r.latencyMs.p50)} | ${formatMs(r.latencyMs.p90)} | ${formatMs(r.latencyMs.p99)} | ${formatMs(r.latencyMs.max)} | ${r.non2xx} | ${r.errors} |`);
+  }
+  return rows.join("\n");
+}
+
+export function describeSaturation<O extends RateOutcome>(result: SaturationResult<O>, slo: string): string {
+  const rows = [
+    `| rate (checks/s) | achieved | identify p99 | calculate p99 | confirm p99 | errors | verdict |`,
+    "|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const step of result.steps) {
+    const l = step.outcome.latencyMs;
+    const verdict = step.verdict.pass ? "pass" : `FAIL: ${step.verdict.reasons.join("; ")}`;
+    rows.push(`| ${step.rate} | ${step.outcome.achievedRate.toFixed(0)} | ${formatMs(l.identify.p99)} | ${formatMs(l.calculate.p99)} | ${formatMs(l.confirm.p99)} | ${step.outcome.errorsTotal} | ${verdict} |`);
+  }
+  const answer = result.highestPassingRate === undefined
+    ? `no rate met the SLO (${slo}); the lowest tried was ${result.steps[0]?.rate ?? "-"} checks/s`
+    : `highest rate meeting the SLO (${slo}): ${result.highestPassingRate} checks/s` +
+      (result.firstFailingRate === undefined ? " (the maximum tried; raise --max-rate to look further)" : ` (first failing: ${result.firstFailingRate} checks/s)`);
+  return [...rows, "", answer].join("\n");
+}
+
+/** The live line: one per second, overwritten in place on a terminal. */
+export function progressLine(p: ProgressSnapshot): string {
+  return `[${p.elapsedS.toFixed(0).padStart(3)} s ${p.phase.padEnd(7)}] offered ${p.offeredRate}/s, ` +
+    `done ${p.recentChecksPerS.toFixed(0)}/s, started ${p.checksStarted} in window, open ${p.outstanding}, ` +
+    `errors ${p.errorsTotal}, check p99 ${formatMs(p.checkP99Ms)}`;
+}
+
+/** JSON has no NaN or Infinity: write them as strings so a reader sees them instead of null. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  return value;
+}
