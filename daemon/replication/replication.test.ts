@@ -70,7 +70,7 @@ interface Answered { checkId: string; card: string; confirmOp: string; accrued: 
  */
 async function checkLoad(pos: PosClient[], cards: string[], stop: (answered: number) => boolean, tag: string) {
   const answered: Answered[] = [];
-  const pending: { op: "calculate" | "confirm"; operationId: string; card: string; checkId?: string }[] = [];
+  const pending: { worker: number; op: "calculate" | "confirm"; operationId: string; card: string; checkId?: string }[] = [];
   await Promise.all(pos.map(async (p, w) => {
     for (let i = 0; !stop(answered.length); i += 1) {
       const card = cards[(w + i) % cards.length]!;
@@ -79,7 +79,7 @@ async function checkLoad(pos: PosClient[], cards: string[], stop: (answered: num
       try {
         calc = await p.calculate({ operationId: calcOp, card: { cardNumber: card }, lines: basket });
       } catch {
-        pending.push({ op: "calculate", operationId: calcOp, card });
+        pending.push({ worker: w, op: "calculate", operationId: calcOp, card });
         return;
       }
       const confirmOp = `${tag}-w${w}-f${i}`;
@@ -87,7 +87,7 @@ async function checkLoad(pos: PosClient[], cards: string[], stop: (answered: num
         const done = await p.confirm({ operationId: confirmOp, checkId: calc.checkId });
         answered.push({ checkId: calc.checkId, card, confirmOp, accrued: done.pointsAccrued });
       } catch {
-        pending.push({ op: "confirm", operationId: confirmOp, card, checkId: calc.checkId });
+        pending.push({ worker: w, op: "confirm", operationId: confirmOp, card, checkId: calc.checkId });
         return;
       }
     }
@@ -138,7 +138,8 @@ describe("replication", () => {
     const after = [till(replica, creds, 0), till(replica, creds, 1), till(replica, creds, 2)];
     for (const t of after) await t.connect();
     // The tills resend what they had in flight, with the same operation ids.
-    for (const [w, p] of pending.entries()) {
+    for (const p of pending) {
+      const w = p.worker; // the same till (terminal, store) resends
       if (p.op === "calculate") {
         const calc = await after[w]!.calculate({ operationId: p.operationId, card: { cardNumber: p.card }, lines: basket });
         await after[w]!.confirm({ operationId: `${p.operationId}-retry-confirm`, checkId: calc.checkId });
