@@ -13,6 +13,8 @@ export interface ReportPoolOptions {
   /** The daemon's LMDB environment directory. */
   lmdbPath: string;
   threads: number;
+  /** The worker module; by default worker.js next to this file (tests running from source pass the built one). */
+  workerFile?: string;
 }
 
 /** A report could not be queued: every thread busy and the queue full. */
@@ -25,7 +27,7 @@ export class ReportPool {
 
   constructor(private readonly options: ReportPoolOptions) {
     this.pool = new Piscina({
-      filename: fileURLToPath(new URL("./worker.js", import.meta.url)),
+      filename: options.workerFile ?? fileURLToPath(new URL("./worker.js", import.meta.url)),
       minThreads: options.threads,
       maxThreads: options.threads,
       maxQueue: reportQueueMax,
@@ -40,8 +42,8 @@ export class ReportPool {
     return this.pool.queueSize;
   }
 
-  async run(merchantId: string, name: ReportName, params: ReportParams): Promise<{ result: ReportResult; ms: number } | { error: string }> {
-    const task: ReportTask = { lmdbPath: this.options.lmdbPath, merchantId, name, params };
+  async run(merchantId: string, name: ReportName, params: ReportParams, gate?: SharedArrayBuffer): Promise<{ result: ReportResult; ms: number } | { error: string }> {
+    const task: ReportTask = { lmdbPath: this.options.lmdbPath, merchantId, name, params, ...(gate ? { gate } : {}) };
     if (this.pool.queueSize >= reportQueueMax) throw new ReportQueueFullError(`${reportQueueMax} reports are already waiting; try again later`);
     const outcome = await this.pool.run(task) as ReportTaskResult;
     return outcome.ok ? { result: outcome.result, ms: outcome.ms } : { error: outcome.message };

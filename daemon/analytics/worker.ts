@@ -16,6 +16,12 @@ export interface ReportTask {
   merchantId: string;
   name: ReportName;
   params: ReportParams;
+  /**
+   * Test seam: when given, the worker takes its snapshot, sets gate[0] = 1
+   * (notifying waiters) and blocks until gate[1] != 0. Tests use it to act
+   * while a report is provably in the middle of its run, without sleeps.
+   */
+  gate?: SharedArrayBuffer;
 }
 
 export type ReportTaskResult = { ok: true; result: ReportResult; ms: number } | { ok: false; message: string };
@@ -49,8 +55,17 @@ function environment(path: string): OpenEnv {
 export default function runReportTask(task: ReportTask): ReportTaskResult {
   const started = performance.now();
   const env = environment(task.lmdbPath);
+  // lmdb-js reuses a thread's read transaction between event turns; start
+  // from the latest committed state, not the one the previous task saw.
+  env.root.resetReadTxn();
   const transaction = env.root.useReadTransaction();
   try {
+    if (task.gate) {
+      const gate = new Int32Array(task.gate);
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      Atomics.wait(gate, 1, 0);
+    }
     const source = lmdbSource(env.dbs, transaction, task.merchantId);
     if (!source) return { ok: false, message: `unknown merchant ${task.merchantId}` };
     return { ok: true, result: runReport(task.name, source, task.params), ms: Math.round(performance.now() - started) };
