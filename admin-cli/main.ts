@@ -11,9 +11,12 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AdminAuthError, AdminClient, AdminError, AdminUnreachableError } from "./client.js";
-import { commands, exitCodes, type CommandSpec, type Context, type OptionSpec } from "./commands.js";
+import { analyticsCommands } from "./analytics-commands.js";
+import { commands as operationalCommands, exitCodes, type CommandSpec, type Context, type OptionSpec } from "./commands.js";
 import { UsageError } from "./data-file.js";
 import { CsvFormatError } from "./import-csv.js";
+
+const commands: CommandSpec[] = [...operationalCommands, ...analyticsCommands];
 
 const globalOptions: Record<string, OptionSpec> = {
   url: { type: "string", help: "admin channel URL (env LOYALTY_ADMIN_URL; default http://127.0.0.1:7701)" },

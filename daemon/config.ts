@@ -55,6 +55,8 @@ export interface Config {
   readonly seedDemo: boolean;
   /** Initial LMDB map size in MiB: address space reserved up front; lmdb-js grows the map when data outgrows it. */
   readonly mapSizeMb: number;
+  /** Worker threads for reports (piscina); small so reports never starve the POS event loop. */
+  readonly reportThreads: number;
   readonly connection: ConnectionLimits;
   /** How long a graceful shutdown waits for in-flight requests. */
   readonly shutdownGraceMs: number;
@@ -105,6 +107,7 @@ const options = {
   logLevel: { flag: "log-level", env: "LOYALTY_LOG_LEVEL", kind: { type: "enum", values: logLevels }, fallback: "info", help: "log level" },
   seedDemo: { flag: "seed-demo", env: "LOYALTY_SEED_DEMO", kind: { type: "boolean" }, fallback: true, help: "seed a demo merchant into an empty data directory (--no-seed-demo to skip)" },
   mapSizeMb: { flag: "map-size-mb", env: "LOYALTY_MAP_SIZE_MB", kind: { type: "integer", min: constants.mapSizeMbMin, max: constants.mapSizeMbMax }, fallback: constants.mapSizeMb, help: "initial LMDB map size in MiB (grows on demand; watch loyalty_lmdb_used_bytes and disk space)" },
+  reportThreads: { flag: "report-threads", env: "LOYALTY_REPORT_THREADS", kind: { type: "integer", min: 1, max: constants.reportThreadsMax }, fallback: constants.reportThreads, help: "worker threads that run reports (1 leaves the other core to the POS path on a 2-core box)" },
   inFlightPerConnectionMax: { flag: "in-flight-max", env: "LOYALTY_IN_FLIGHT_MAX", kind: { type: "integer", min: 1, max: 65_536 }, fallback: constants.inFlightPerConnectionMax, help: "requests in flight per connection" },
   idleTimeoutMs: { flag: "idle-timeout-ms", env: "LOYALTY_IDLE_TIMEOUT_MS", kind: { type: "integer", min: constants.idleTimeoutMsMin, max: constants.idleTimeoutMsMax, wholeSecondsMs: true }, fallback: constants.idleTimeoutMs, help: "close a connection silent this long (whole seconds, in ms)" },
   frameBytesMax: { flag: "frame-bytes-max", env: "LOYALTY_FRAME_BYTES_MAX", kind: { type: "integer", min: constants.frameBytesMaxMin, max: constants.frameBytesMaxMax }, fallback: constants.frameBytesMax, help: "largest accepted frame in bytes" },
@@ -244,6 +247,7 @@ function build(values: Record<OptionName, string | number | boolean>, help: bool
     logLevel: values.logLevel as LogLevel,
     seedDemo: values.seedDemo as boolean,
     mapSizeMb: values.mapSizeMb as number,
+    reportThreads: values.reportThreads as number,
     connection: {
       inFlightPerConnectionMax: values.inFlightPerConnectionMax as number,
       idleTimeoutMs: values.idleTimeoutMs as number,

@@ -120,3 +120,12 @@ assert(frameBytesMax >= frameBytesMaxMin && frameBytesMax <= frameBytesMaxMax, "
 assert(idleTimeoutMs % 1000 === 0 && idleTimeoutMs >= idleTimeoutMsMin && idleTimeoutMs <= idleTimeoutMsMax, "idleTimeoutMs in whole seconds within uWS bounds");
 assert(shutdownGraceMs <= shutdownGraceMsMax, "shutdownGraceMs within its bound");
 assert(helloFailuresPerConnectionMax >= 1 && malformedFramesPerConnectionMax >= 1, "at least one failure is answered before closing");
+
+/** Report worker threads by default: one, so a heavy report uses one core and the POS event loop keeps the other. */
+export const reportThreads = 1;
+/** Upper bound of --report-threads: beyond a few threads reports only compete with each other for LMDB pages and cores. */
+export const reportThreadsMax = 16;
+/** Reports waiting for a worker thread; more are refused (piscina's queue is unbounded by default). */
+export const reportQueueMax = 8;
+/** Heap of one report worker thread, MiB: a year of a 100k-customer chain aggregates in well under this. */
+export const reportWorkerHeapMb = 3072;

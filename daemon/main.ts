@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AdminApi } from "./admin/admin-api.js";
+import { ReportPool } from "./analytics/report-pool.js";
 import { startAdminServer } from "./admin/admin-server.js";
 import { ensureAdminCredential } from "./admin/bootstrap.js";
 import { ConfigError, configHelp, parseConfig, type Config } from "./config.js";
@@ -118,9 +119,10 @@ async function main(): Promise<void> {
     config, service, logger, metrics, clock: systemClock, serverVersion, idempotencyRetentionMs,
   });
   const startedAt = Date.now();
+  const reports = new ReportPool({ lmdbPath: join(config.dataDir, "lmdb"), threads: config.reportThreads });
   const adminServer = await startAdminServer({
     api: new AdminApi({
-      store, clock: () => systemClock.nowMs(), admin, replication,
+      store, clock: () => systemClock.nowMs(), admin, replication, reports, pauseScheduler: () => service!.pauseScheduler(),
       serverInfo: () => ({
         version: serverVersion, startedAt: new Date(startedAt).toISOString(), uptimeS: Math.round((Date.now() - startedAt) / 1000),
         durability: config.durability, posPort: server.posPort, httpPort: server.httpPort,
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
     adminServer.close();
     await server.drain();
     await replication.stop();
+    await reports.close();
     await store.close();
     server.close();
     clearInterval(gauges);

@@ -57,6 +57,7 @@ export class LoyaltyService implements PosService {
   private maintenanceRunning = false;
   private tierCursor = "";
   private readonly replication: ReplicationGate | undefined;
+  private schedulerPauses = 0;
 
   constructor(options: ServiceOptions) {
     this.store = options.store;
@@ -140,6 +141,20 @@ export class LoyaltyService implements PosService {
     this.timer.unref();
   }
 
+  /**
+   * Holds scheduled jobs off until the returned function is called: the demo
+   * generator posts history at past times and runs those jobs itself at the
+   * times they would have run; the live clock must not interleave with it.
+   */
+  pauseScheduler(): () => void {
+    this.schedulerPauses += 1;
+    let resumed = false;
+    return () => {
+      if (!resumed) this.schedulerPauses -= 1;
+      resumed = true;
+    };
+  }
+
   /** Stops the scheduler and refuses new requests; in-flight ones finish. */
   beginShutdown(): void {
     this.closing = true;
@@ -153,7 +168,7 @@ export class LoyaltyService implements PosService {
    * Returns how many commands it sent (tests drive it directly).
    */
   async runMaintenance(): Promise<number> {
-    if (this.maintenanceRunning || this.closing) return 0;
+    if (this.maintenanceRunning || this.closing || this.schedulerPauses > 0) return 0;
     this.maintenanceRunning = true;
     try {
       const now = this.clock();

@@ -22,6 +22,7 @@ import { rulesAt } from "../engine/rules.js";
 import { maskCardNumber, maskPhone } from "../observability/mask.js";
 import { demoProgram, hashSecret } from "../seed.js";
 import type { Store } from "../storage/store.js";
+import { AnalyticsApi, type AnalyticsDeps } from "./analytics-api.js";
 
 /** What a method answers: a JSON value, or an error with the HTTP status it maps to. */
 export type ApiOutcome =
@@ -39,7 +40,7 @@ export interface AdminApiDeps {
   replication?: { status(): unknown; promote(): Promise<{ epoch: number; startSeq: number }>; trimJournal(): Promise<number> };
 }
 
-type Method = (params: Obj, actor: string) => Promise<ApiOutcome>;
+export type Method = (params: Obj, actor: string) => Promise<ApiOutcome>;
 
 const lotsOfCards = cardsPerCommandMax;
 const auditPageMax = 1_000;
@@ -57,8 +58,9 @@ export const defaultProgram: Program = {
 export class AdminApi {
   private readonly methods: Record<string, Method>;
 
-  constructor(private readonly deps: AdminApiDeps) {
+  constructor(private readonly deps: AnalyticsDeps) {
     this.methods = {
+      ...new AnalyticsApi(deps).methods(),
       "merchant.put": (p, actor) => this.merchantPut(p, actor),
       "merchant.list": (p, actor) => this.readAudited(actor, "merchant.list", "", () => {
         object(p, "", []);

@@ -14,6 +14,7 @@ import { encodeResponse, loyalty, type Operation } from "../../protocol/codec.js
 import { assert, unreachable } from "../assert.js";
 import { applyAdmin, type AdminCommand, type AdminResult } from "./admin.js";
 import { calculate, cancel, confirm, postOffline } from "./checkout.js";
+import { applyDemo, type DemoCommand, type DemoOutcome } from "./demo.js";
 import { BufferTx, E, decline, isDecline, type PosContext, type Resp } from "./common.js";
 import { giftCardActivate, register } from "./enroll.js";
 import { giftCardBalance, history, identify, ledger } from "./inquiry.js";
@@ -40,7 +41,7 @@ export interface PosCommand {
   body: Uint8Array;
 }
 
-export type Command = PosCommand | AdminCommand | MaintenanceCommand;
+export type Command = PosCommand | AdminCommand | MaintenanceCommand | DemoCommand;
 
 export interface Answer {
   body: Uint8Array;
@@ -139,11 +140,12 @@ export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
   return answer;
 }
 
-export function applyCommand(tx: Tx, cmd: Command, now: number): Answer | AdminResult | { done: number } {
+export function applyCommand(tx: Tx, cmd: Command, now: number): Answer | AdminResult | { done: number } | DemoOutcome {
   switch (cmd.t) {
     case "pos": return applyPos(tx, cmd, now);
     case "admin": return applyAdmin(tx, cmd, now);
     case "maint": return applyMaintenance(tx, cmd, now);
+    case "demo": return applyDemo(tx, cmd, now);
     default: return unreachable(cmd, "command");
   }
 }

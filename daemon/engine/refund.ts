@@ -118,9 +118,12 @@ export function refund(tx: Tx, ctx: PosContext, req: loyalty.v1.RefundRequest, n
     }
     if (returned > 0) {
       const exp = check.consumed.reduce((m, l) => Math.max(m, l.exp), 0) || now + program.lotLifetimeMs;
-      account = addLot(account, { id: `r:${refundId}`, pts: returned, act: now, exp }).account;
+      // Points whose life already ended come back expired (activation capped at
+      // their expiry): the next expiry job takes them out with a ledger entry.
+      const act = Math.min(now, exp);
+      account = addLot(account, { id: `r:${refundId}`, pts: returned, act, exp }).account;
       indexExpiry(tx, ctx.merchantId, card.number, exp);
-      ledger.push(ledgerItem({ at: now, pts: returned, reason: "refund_return", check: check.id, actor: actorOf(ctx), note: refundId, act: now, exp }));
+      ledger.push(ledgerItem({ at: now, pts: returned, reason: "refund_return", check: check.id, actor: actorOf(ctx), note: refundId, act, exp }));
     }
     account = addSpend(account, localMonthIndex(check.confirmedAt, view.merchant.tzOffsetMin), -goods, 0);
     tx.put("accounts", cardKey, account);

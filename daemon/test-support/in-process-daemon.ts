@@ -20,6 +20,8 @@ export interface InProcessDaemon {
   readonly service: LoyaltyService;
   readonly server: RunningServer;
   readonly posUrl: string;
+  /** The LMDB environment directory (report workers open it too). */
+  readonly lmdbPath: string;
   readonly credentials: DemoSeed["credentials"];
   /** The daemon's wall clock; tests move it forward. */
   now: number;
@@ -47,7 +49,7 @@ export async function startInProcessDaemon(startAt = Date.UTC(2026, 10, 23, 9, 0
     clock: { nowMs: () => daemon.now, monotonicMs: () => performance.now() }, idempotencyRetentionMs,
   });
   Object.assign(daemon, {
-    store, service, server, posUrl: `ws://127.0.0.1:${server.posPort}/pos`, credentials: seed.credentials,
+    store, service, server, lmdbPath: join(dataDir, "lmdb"), posUrl: `ws://127.0.0.1:${server.posPort}/pos`, credentials: seed.credentials,
     async client(terminal = 0, cashierId = "cashier-1") {
       const t = seed.credentials.terminals[terminal]!;
       const c = new PosClient({ url: daemon.posUrl, terminalId: t.terminalId, secret: t.secret, cashierId, reconnect: false });

@@ -7,11 +7,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
+import { basename, join, dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const here = dirname(fileURLToPath(import.meta.url));
+// Run from source (tests) or compiled into dist/ (the analytics benchmark imports it): the repository root either way.
+const repoRoot = join(here, "..", "..", ...(basename(join(here, "..", "..")) === "dist" ? [".."] : []));
 export const daemonEntry = join(repoRoot, "dist", "daemon", "main.js");
 
 /** What the demo seed writes to <data>/demo-credentials.json (mode 0600). */
