@@ -104,6 +104,10 @@ export interface RunningDaemon {
   readonly pid: number;
   readonly posUrl: string;
   readonly httpUrl: string;
+  readonly posPort: number;
+  readonly adminUrl: string;
+  /** host:port of the replication endpoint, for a replica's --replica-of. */
+  readonly replicationAddress: string;
   /** Resolves with the exit code after SIGTERM (graceful: answers in-flight requests, closes LMDB). */
   stop(): Promise<number | null>;
 }
@@ -114,6 +118,9 @@ export interface StartOptions {
   /** Directory for a V8 CPU profile of the daemon (written when it exits), or undefined for none. */
   readonly cpuProfileDir: string | undefined;
   readonly readyTimeoutMs?: number;
+  /** More daemon flags (replication, modes). */
+  readonly extraArgs?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Starts dist/daemon/main.js and resolves once it logged "ready" with its ports. */
@@ -121,22 +128,22 @@ export async function startDaemon(options: StartOptions): Promise<RunningDaemon>
   const nodeFlags = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir];
   const child = spawn(process.execPath, [
     ...nodeFlags, daemonEntry, "--data", options.dataDir, "--host", "127.0.0.1",
-    "--pos-port", "0", "--http-port", "0", "--admin-port", "0", "--replication-port", "0", "--durability", options.durability,
-  ], { env: { ...process.env, LOYALTY_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
+    "--pos-port", "0", "--http-port", "0", "--admin-port", "0", "--replication-port", "0", "--durability", options.durability, ...(options.extraArgs ?? []),
+  ], { env: { ...process.env, LOYALTY_LOG_LEVEL: "info", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   // The listener stays attached after "ready", so stdout keeps being drained
   // and a chatty daemon never blocks on a full pipe.
   const lines = createInterface({ input: child.stdout! });
-  const ready = await new Promise<{ posPort: number; httpPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ posPort: number; httpPort: number; adminPort: number; replicationPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`daemon not ready in time; stderr:\n${stderr}`)), options.readyTimeoutMs ?? 30_000);
     lines.on("line", (line) => {
       if (!line.includes('"msg":"ready"')) return;
-      const entry = JSON.parse(line) as { posPort?: number; httpPort?: number };
+      const entry = JSON.parse(line) as { posPort?: number; httpPort?: number; adminPort?: number; replicationPort?: number };
       if (entry.posPort && entry.httpPort) {
         clearTimeout(timer);
-        resolve({ posPort: entry.posPort, httpPort: entry.httpPort });
+        resolve({ posPort: entry.posPort, httpPort: entry.httpPort, adminPort: entry.adminPort ?? 0, replicationPort: entry.replicationPort ?? 0 });
       }
     });
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`daemon exited (${code}) before ready; stderr:\n${stderr}`)); });
@@ -146,6 +153,9 @@ export async function startDaemon(options: StartOptions): Promise<RunningDaemon>
     pid: child.pid!,
     posUrl: `ws://127.0.0.1:${ready.posPort}/pos`,
     httpUrl: `http://127.0.0.1:${ready.httpPort}`,
+    posPort: ready.posPort,
+    adminUrl: `http://127.0.0.1:${ready.adminPort}`,
+    replicationAddress: `127.0.0.1:${ready.replicationPort}`,
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       return exited;
