@@ -243,6 +243,32 @@ describe("replication", () => {
     await expectSameState(primary, again, token);
   });
 
+  it("an old primary that comes back as a primary fences itself when a replica of the newer epoch reaches it", async () => {
+    const primary = await daemon([]);
+    const token = tokenOf(primary);
+    const replica = await daemon(["--replica-of", primary.replicationAddress], { LOYALTY_REPLICATION_TOKEN: token });
+    await expectSameState(primary, replica, token);
+    await primary.stop("SIGKILL");
+    await admin<Epoch>(replica, token, "replica.promote");
+    // A replica of the promoted node knows epoch 2 …
+    const follower = await daemon(["--replica-of", replica.replicationAddress], { LOYALTY_REPLICATION_TOKEN: token });
+    await expectSameState(replica, follower, token);
+    await follower.stop();
+    // … the old primary restarts as a primary, and the follower is pointed at it by mistake.
+    const old = await daemon([], {}, primary.dataDir);
+    const creds = old.credentials();
+    const pos = till(old, creds);
+    await pos.connect();
+    await pos.calculate({ card: { cardNumber: creds.cards[0]!.cardNumber }, lines: basket }); // not fenced yet
+    const misdirected = await daemon(["--replica-of", old.replicationAddress], { LOYALTY_REPLICATION_TOKEN: token }, follower.dataDir);
+    const [exitCode] = await once(misdirected.child, "exit") as [number];
+    expect(exitCode).toBe(1); // refused: the node it tried to follow is stale
+    const status = await admin<{ fenced: string | null }>(old, token, "replica.status");
+    expect(status.fenced).toContain("superseded");
+    const code = await pos.calculate({ card: { cardNumber: creds.cards[0]!.cardNumber }, lines: basket }).then(() => 0, (e: PosError) => e.code);
+    expect(code).toBe(E.ERROR_CODE_UNAVAILABLE);
+  });
+
   it("decides lineage from epoch histories", () => {
     const one = [{ epoch: 1, startSeq: 1 }];
     const two = [...one, { epoch: 2, startSeq: 51 }];
