@@ -1,6 +1,8 @@
 // Every admin-cli command: its words, options, help and what it does. The
 // table drives parsing and --help (main.ts), so they cannot drift.
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { drawWinners, entrantsDigest } from "../daemon/engine/draw.js";
 import { withCheckDigit } from "../daemon/seed.js";
 import { parsePromotions } from "../daemon/engine/rules-validate.js";
 import { randomBytes } from "node:crypto";
@@ -476,6 +478,87 @@ export const commands: CommandSpec[] = [
     run: async (ctx) => {
       const r = await ctx.client().call<{ deleted: number; journalFirstSeq: number }>("journal.trim");
       return emit(ctx, r, () => `Dropped ${r.deleted} journal entries; the journal now starts at seq ${r.journalFirstSeq}.\n`);
+    },
+  },
+  {
+    words: "offers publish", summary: "replace the merchant's offers (C1) from a JSON/YAML file; tills show them at Identify and on receipts",
+    options: { merchant, file: { type: "string", help: "offers file: a list, or { offers: [...], receiptMessage }", required: true } },
+    run: async (ctx, v) => {
+      const data = loadDataFile(str(v, "file"));
+      const list = Array.isArray(data) ? data : (data as { offers?: unknown } | null)?.offers;
+      if (!Array.isArray(list)) throw new UsageError(`${String(v.file)}: expected a list of offers (or an object with an "offers" list)`);
+      const offers = list.map((o, i) => {
+        const out = { ...(o as Record<string, unknown>) };
+        for (const f of ["validFrom", "validTo"]) if (out[f] !== undefined) out[f] = timeMs(out[f], `offers[${i}].${f}`);
+        return out;
+      });
+      const receiptMessage = Array.isArray(data) ? undefined : (data as { receiptMessage?: unknown }).receiptMessage;
+      const r = await ctx.client().call<{ offers: number }>("offers.set", { merchantId: str(v, "merchant"), offers, ...(receiptMessage === undefined ? {} : { receiptMessage }) });
+      return emit(ctx, r, () => `Published ${r.offers} offers.\n`);
+    },
+  },
+  {
+    words: "offers list", summary: "the merchant's offers and receipt message", options: { merchant },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ offers: Row[]; receiptMessage: string }>("offers.get", { merchantId: str(v, "merchant") });
+      const rows = r.offers.map((o) => ({ ...o, to: iso(Math.min(o.validTo as number, 8.64e15)), audience: ["tiers", "tags", "stores", "regions"].flatMap((k) => (o[k] ? [`${k}=${(o[k] as string[]).join("|")}`] : [])).join(" ") || "everyone" }));
+      return emit(ctx, r, () => `${table(rows, ["id", "title", "audience", "onReceipt", "to"])}Receipt message: ${r.receiptMessage || "(none)"}\n`);
+    },
+  },
+  {
+    words: "campaign run", summary: "select customers by segment, tag them and attach an offer (C3); --dry-run only counts",
+    options: {
+      merchant, id: { type: "string", help: "campaign id (also the offer id and the tag campaign:<id>)", required: true },
+      tier: { type: "string", help: "only this tier" }, tag: { type: "string", help: "only customers with this tag (e.g. an RFM segment tag)" },
+      title: { type: "string", help: "offer title" }, text: { type: "string", help: "offer text" },
+      "valid-to": { type: "string", help: "offer valid until (ISO time)" }, "on-receipt": { type: "boolean", help: "also print it on receipts" },
+      "dry-run": { type: "boolean", help: "count the customers, change nothing" },
+    },
+    run: async (ctx, v) => {
+      const dryRun = v["dry-run"] === true;
+      if (!dryRun && (!v.title || !v.text)) throw new UsageError("--title and --text are required (or --dry-run)");
+      const r = await ctx.client().call<{ customers: number; tag?: string }>("campaign.run", {
+        merchantId: str(v, "merchant"), id: str(v, "id"), ...(v.tier ? { tier: v.tier } : {}), ...(v.tag ? { tag: v.tag } : {}), ...(dryRun ? { dryRun } : {}),
+        ...(dryRun ? {} : { offer: { title: v.title, text: v.text, onReceipt: v["on-receipt"] === true, ...(v["valid-to"] ? { validTo: timeMs(v["valid-to"], "--valid-to") } : {}) } }),
+      });
+      return emit(ctx, r, () => (dryRun ? `${r.customers} customers match.\n` : `Offer attached to ${r.customers} customers (tag ${String(r.tag)}).\n`));
+    },
+  },
+  {
+    words: "draw run", summary: "prize draw among eligible cardholders from a recorded seed; winners get points through the journal",
+    options: {
+      merchant, id: { type: "string", help: "draw id", required: true }, seed: { type: "string", help: "the seed (publish it: anyone can re-run the draw)", required: true },
+      winners: { type: "string", help: "how many winners", required: true }, points: { type: "string", help: "points per winner", required: true }, reason,
+      tier: { type: "string", help: "only this tier" }, tag: { type: "string", help: "only customers with this tag" },
+      "entrants-out": { type: "string", help: "write the entrants' customer ids (for `draw verify`) to this file" },
+    },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ id: string; entrants: number; entrantsSha256: string; entrantIds: string[]; winners: Row[] }>("draw.run", {
+        merchantId: str(v, "merchant"), id: str(v, "id"), seed: str(v, "seed"), winners: optInt(v, "winners", 1, 10_000), points: optInt(v, "points", 1, 1_000_000_000),
+        reason: str(v, "reason"), ...(v.tier ? { tier: v.tier } : {}), ...(v.tag ? { tag: v.tag } : {}),
+      });
+      if (typeof v["entrants-out"] === "string") writeFileSync(v["entrants-out"], `${r.entrantIds.join("\n")}\n`);
+      const { entrantIds: _, ...shown } = r;
+      return emit(ctx, shown, () => `Draw ${r.id}: ${r.winners.length} winners among ${r.entrants} entrants (entrants sha256 ${r.entrantsSha256}).\n${table(r.winners, ["customerId", "card"])}`);
+    },
+  },
+  {
+    words: "draw verify", summary: "re-run a draw offline from its seed and entrants file; prints the winners",
+    options: {
+      id: { type: "string", help: "draw id", required: true }, seed: { type: "string", help: "the published seed", required: true },
+      winners: { type: "string", help: "how many winners", required: true }, entrants: { type: "string", help: "entrants file (one customer id per line)", required: true },
+    },
+    run: async (ctx, v) => {
+      const entrants = readFileSync(str(v, "entrants"), "utf8").split("\n").map((l) => l.trim()).filter(Boolean).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const winners = drawWinners(str(v, "seed"), str(v, "id"), entrants, optInt(v, "winners", 1, 10_000)!).map((i) => entrants[i]!);
+      return emit(ctx, { entrants: entrants.length, entrantsSha256: entrantsDigest(entrants), winners }, () => `entrants ${entrants.length}, sha256 ${entrantsDigest(entrants)}\nwinners: ${winners.join(", ")}\n`);
+    },
+  },
+  {
+    words: "draw show", summary: "a recorded draw: seed, entrants' digest, winners", options: { merchant, id: { type: "string", help: "draw id", required: true } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<Row & { winners: Row[] }>("draw.show", { merchantId: str(v, "merchant"), id: str(v, "id") });
+      return emit(ctx, r, () => `${keyValues({ id: r.id, seed: r.seed, at: iso(r.at as number), by: r.actor, entrants: r.entrants, "entrants sha256": r.entrantsSha256, points: r.points, reason: r.reason })}\n${table(r.winners, ["customerId", "card"])}`);
     },
   },
   {

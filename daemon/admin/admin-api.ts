@@ -17,6 +17,8 @@ import type {
   Account, CardKind, CardRecord, CustomerRecord, LedgerItem, MerchantRecord, Program, RulesRecord, RulesVersion, StoreRecord, TerminalRecord,
 } from "../engine/model.js";
 import { key } from "../engine/model.js";
+import { drawWinners, entrantsDigest, type DrawRecord } from "../engine/draw.js";
+import { parseOffers, type OffersRecord } from "../engine/offers.js";
 import { parseProgram, parsePromotions } from "../engine/rules-validate.js";
 import { rulesAt } from "../engine/rules.js";
 import { maskCardNumber, maskPhone } from "../observability/mask.js";
@@ -109,6 +111,28 @@ export class AdminApi {
         }, actor);
       },
       "audit.list": (p, actor) => this.auditList(p, actor),
+      "offers.set": (p, actor) => {
+        const o = object(p, "", ["merchantId", "offers", "receiptMessage"]);
+        const parsed = parseOffers(o.offers, o.receiptMessage);
+        if (!parsed.ok) fail(parsed.problem.field, parsed.problem.message);
+        return this.write({ a: "offers.set", merchantId: id(o.merchantId, "merchantId"), offers: parsed.record }, actor, () => ({ offers: parsed.record.offers.length }));
+      },
+      "offers.get": (p, actor) => {
+        const m = id(object(p, "", ["merchantId"]).merchantId, "merchantId");
+        return this.readAudited(actor, "offers.get", m, () => this.deps.store.read((tx) => tx.get<OffersRecord>("offers", m)) ?? { offers: [], receiptMessage: "" });
+      },
+      "campaign.run": (p, actor) => this.campaignRun(p, actor),
+      "draw.run": (p, actor) => this.drawRun(p, actor),
+      "draw.show": (p, actor) => {
+        const o = object(p, "", ["merchantId", "id"]);
+        const m = id(o.merchantId, "merchantId");
+        const drawId = id(o.id, "id");
+        return this.readAudited(actor, "draw.show", `${m}/${drawId}`, () => {
+          const draw = this.deps.store.read((tx) => tx.get<DrawRecord>("draws", key.draw(m, drawId)));
+          if (!draw) fail("id", `no draw ${drawId}`);
+          return { ...draw, winners: draw.winners.map((w) => ({ customerId: w.customerId, card: maskCardNumber(w.card) })) };
+        });
+      },
       "user.add": (p, actor) => this.userAdd(p, actor),
       backup: (p, actor) => this.backup(p, actor),
       // Health reads (no customer data) are not journaled: a journaled note
@@ -420,6 +444,90 @@ export class AdminApi {
     } catch (error) {
       return { ok: false, status: 409, kind: "conflict", message: `backup failed: ${error instanceof Error ? error.message : String(error)}`, field: "dir" };
     }
+  }
+
+  /**
+   * Customers of a merchant matching a segment: tier (of their first card),
+   * tag, consent. Reads every customer of the merchant in pages.
+   */
+  private selectCustomers(m: string, filter: { tier?: string; tag?: string; consentSms?: boolean }): { customer: CustomerRecord; card: CardRecord }[] {
+    const out: { customer: CustomerRecord; card: CardRecord }[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = this.deps.store.scan<CustomerRecord>("customers", `${m}/`, 1_000, after);
+      this.deps.store.read((tx) => {
+        for (const [, c] of page) {
+          const card = c.cards[0] ? tx.get<CardRecord>("cards", key.card(m, c.cards[0])) : undefined;
+          if (!card || card.status !== "active") continue;
+          if (filter.tag && !c.tags.includes(filter.tag)) continue;
+          if (filter.consentSms && !c.consentSms) continue;
+          if (filter.tier) {
+            const account = tx.get<Account>("accounts", key.card(m, card.number));
+            const rules = tx.get<RulesRecord>("rules", m);
+            const base = rules?.versions[rules.versions.length - 1]?.program.tiers[0]?.id ?? "";
+            if ((account?.tier ?? base) !== filter.tier) continue;
+          }
+          out.push({ customer: c, card });
+        }
+      });
+      if (page.length < 1_000) return out;
+      after = page[page.length - 1]![0];
+    }
+  }
+
+  /**
+   * A campaign (SPEC C3): select customers by segment, tag them
+   * `campaign:<id>`, and publish an offer aimed at that tag, so the tills
+   * show it to exactly them. `dryRun` only counts.
+   */
+  private async campaignRun(p: Obj, actor: string): Promise<ApiOutcome> {
+    const o = object(p, "", ["merchantId", "id", "tier", "tag", "dryRun", "offer"]);
+    const m = id(o.merchantId, "merchantId");
+    const campaignId = id(o.id, "id");
+    const filter = { ...(o.tier === undefined ? {} : { tier: id(o.tier, "tier") }), ...(o.tag === undefined ? {} : { tag: id(o.tag, "tag") }) };
+    const selected = this.selectCustomers(m, filter);
+    if (o.dryRun === true) {
+      await this.deps.admin({ a: "audit.note", what: "campaign.dry-run", summary: `${m}/${campaignId}: ${selected.length} customers` }, actor);
+      return { ok: true, result: { campaign: campaignId, customers: selected.length, dryRun: true } };
+    }
+    const tag = `campaign:${campaignId}`;
+    const offer = object(o.offer, "offer", ["title", "text", "validFrom", "validTo", "onReceipt"]);
+    const current = this.deps.store.read((tx) => tx.get<OffersRecord>("offers", m)) ?? { offers: [], receiptMessage: "" };
+    const parsed = parseOffers([...current.offers.filter((x) => x.id !== campaignId), { id: campaignId, ...offer, tags: [tag] }], current.receiptMessage);
+    if (!parsed.ok) fail(parsed.problem.field.replace(/^offers\[\d+\]/, "offer"), parsed.problem.message);
+    const ids = selected.map((s) => s.customer.id);
+    for (let i = 0; i < ids.length; i += cardsPerCommandMax) {
+      const tagged = await this.write({ a: "customers.tag", merchantId: m, customerIds: ids.slice(i, i + cardsPerCommandMax), tag }, actor);
+      if (!tagged.ok) return tagged;
+    }
+    const published = await this.write({ a: "offers.set", merchantId: m, offers: parsed.record }, actor);
+    if (!published.ok) return published;
+    return { ok: true, result: { campaign: campaignId, customers: ids.length, tag, offer: campaignId } };
+  }
+
+  /** A prize draw (SPEC E7): entrants by segment, winners from the seed (daemon/engine/draw.ts), points through the journal. */
+  private async drawRun(p: Obj, actor: string): Promise<ApiOutcome> {
+    const o = object(p, "", ["merchantId", "id", "seed", "winners", "points", "reason", "tier", "tag"]);
+    const m = id(o.merchantId, "merchantId");
+    const drawId = id(o.id, "id");
+    const seed = text(o.seed, "seed", 200);
+    const count = int(o.winners, "winners", 1, 10_000);
+    const points = int(o.points, "points", 1, 1_000_000_000);
+    const reason = text(o.reason, "reason");
+    const filter = { ...(o.tier === undefined ? {} : { tier: id(o.tier, "tier") }), ...(o.tag === undefined ? {} : { tag: id(o.tag, "tag") }) };
+    const entrants = this.selectCustomers(m, filter).filter((e) => e.card.kind === "bonus").sort((a, b) => (a.customer.id < b.customer.id ? -1 : a.customer.id > b.customer.id ? 1 : 0));
+    const entrantIds = entrants.map((e) => e.customer.id);
+    const winners = drawWinners(seed, drawId, entrantIds, count).map((i) => ({ customerId: entrants[i]!.customer.id, card: entrants[i]!.card.number }));
+    const r = await this.write({
+      a: "draw.award", merchantId: m, draw: { id: drawId, seed, entrants: entrantIds.length, entrantsSha256: entrantsDigest(entrantIds), winners, points, reason },
+    }, actor);
+    if (!r.ok) return r;
+    return {
+      ok: true, result: {
+        id: drawId, seed, entrants: entrantIds.length, entrantsSha256: entrantsDigest(entrantIds), entrantIds,
+        winners: winners.map((w) => ({ customerId: w.customerId, card: maskCardNumber(w.card) })), points,
+      },
+    };
   }
 
   /** Several admin commands in order; stops at the first failure. */

@@ -19,6 +19,8 @@ import type {
 } from "./model.js";
 import { key } from "./model.js";
 import { checkRulesVersion } from "./rules-validate.js";
+import type { DrawRecord } from "./draw.js";
+import type { OffersRecord } from "./offers.js";
 import { roundExpiry } from "./rules.js";
 import type { Tx } from "./tx.js";
 
@@ -65,6 +67,9 @@ export type AdminAction =
   | { a: "points.adjust"; merchantId: string; cardNumber: string; points: number; reason: string }
   | { a: "card.status"; merchantId: string; cardNumber: string; status: "active" | "blocked"; reason: string }
   | { a: "admin.put"; user: AdminUserRecord }
+  | { a: "offers.set"; merchantId: string; offers: OffersRecord }
+  | { a: "customers.tag"; merchantId: string; customerIds: string[]; tag: string }
+  | { a: "draw.award"; merchantId: string; draw: Omit<DrawRecord, "at" | "actor"> }
   | { a: "audit.note"; what: string; summary: string };
 
 export interface AdminCommand {
@@ -188,6 +193,32 @@ function run(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
     case "admin.put":
       tx.put("admins", action.user.name, action.user);
       return ok;
+    case "offers.set":
+      if (!tx.get("merchants", action.merchantId)) return notFound(`unknown merchant ${action.merchantId}`);
+      tx.put("offers", action.merchantId, action.offers);
+      return ok;
+    case "customers.tag": {
+      if (action.customerIds.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} customers per command`, "customerIds");
+      let tagged = 0;
+      for (const customerId of action.customerIds) {
+        const c = tx.get<CustomerRecord>("customers", key.customer(action.merchantId, customerId));
+        if (!c || c.tags.includes(action.tag)) continue;
+        tx.put("customers", key.customer(action.merchantId, customerId), { ...c, tags: [...c.tags, action.tag] } satisfies CustomerRecord);
+        tagged += 1;
+      }
+      return { ok: true, data: { tagged } };
+    }
+    case "draw.award": {
+      const m = action.merchantId;
+      const draw = action.draw;
+      if (tx.get("draws", key.draw(m, draw.id))) return conflict(`draw ${draw.id} was already run`);
+      for (const w of draw.winners) {
+        const granted = grantPoints(tx, m, w.card, draw.points, "bonus", `draw ${draw.id}: ${draw.reason}`, cmd.actor, now);
+        if (!granted.ok) return granted;
+      }
+      tx.put("draws", key.draw(m, draw.id), { ...draw, at: now, actor: cmd.actor } satisfies DrawRecord);
+      return { ok: true, data: { winners: draw.winners.length } };
+    }
     case "audit.note":
       return ok;
   }
@@ -261,16 +292,8 @@ function adjustPoints(tx: Tx, actor: string, action: Extract<AdminAction, { a: "
   const merchant = tx.get<MerchantRecord>("merchants", m);
   assert(rules && merchant, "merchant without rules");
   const program = rules.versions[rules.versions.length - 1]!.program;
+  if (action.points > 0) return grantPoints(tx, m, card.number, action.points, "adjustment", action.reason, actor, now);
   let account = tx.get<Account>("accounts", key.card(m, card.number)) ?? newAccount(program.tiers[0]!.id);
-  if (action.points > 0) {
-    const exp = roundExpiry(now + program.lotLifetimeMs, program, merchant.tzOffsetMin);
-    // The lot is named after the ledger entry this adjustment is about to get.
-    account = addLot(account, { id: `a:${account.seq + 1}`, pts: action.points, act: now, exp }).account;
-    tx.put("accounts", key.card(m, card.number), account);
-    indexExpiry(tx, m, card.number, exp);
-    appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: action.points, reason: "adjustment", note: action.reason, actor, act: now, exp })]);
-    return { ok: true, data: { balance: account.bal } };
-  }
   // A deduction takes spendable points only (soonest-expiring first): it never
   // creates debt and never takes points a till is holding.
   const take = -action.points;
@@ -280,6 +303,24 @@ function adjustPoints(tx: Tx, actor: string, action: Extract<AdminAction, { a: "
   tx.put("accounts", key.card(m, card.number), account);
   appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: -take, reason: "adjustment", note: action.reason, actor })]);
   return { ok: true, data: { balance: account.bal } };
+}
+
+/** Credits points as a new lot (adjustments, prize draws) with its ledger entry. */
+function grantPoints(tx: Tx, m: string, cardNumber: string, points: number, reason: "adjustment" | "bonus", note: string, actor: string, now: number): AdminResult {
+  const card = tx.get<CardRecord>("cards", key.card(m, cardNumber));
+  if (!card || card.kind !== "bonus") return notFound(`no such bonus card ${maskCardNumber(cardNumber)}`);
+  const rules = tx.get<RulesRecord>("rules", m);
+  const merchant = tx.get<MerchantRecord>("merchants", m);
+  assert(rules && merchant, "merchant without rules");
+  const program = rules.versions[rules.versions.length - 1]!.program;
+  let account = tx.get<Account>("accounts", key.card(m, cardNumber)) ?? newAccount(program.tiers[0]!.id);
+  const exp = roundExpiry(now + program.lotLifetimeMs, program, merchant.tzOffsetMin);
+  // The lot is named after the ledger entry this grant is about to get.
+  account = addLot(account, { id: `a:${account.seq + 1}`, pts: points, act: now, exp }).account;
+  tx.put("accounts", key.card(m, cardNumber), account);
+  indexExpiry(tx, m, cardNumber, exp);
+  appendLedger(tx, m, cardNumber, [ledgerItem({ at: now, pts: points, reason, note, actor, act: now, exp })]);
+  return { ok: true, data: { balance: tx.get<Account>("accounts", key.card(m, cardNumber))!.bal } };
 }
 
 function summarize(action: AdminAction): string {
@@ -297,5 +338,8 @@ function summarize(action: AdminAction): string {
     case "card.status": return `card ${maskCardNumber(action.cardNumber)}: ${action.status} (${action.reason})`;
     case "admin.put": return `admin user ${action.user.name}${action.user.disabled ? " (disabled)" : ""}`;
     case "audit.note": return `${action.what}: ${action.summary}`;
+    case "offers.set": return `${action.offers.offers.length} offers for ${action.merchantId}`;
+    case "customers.tag": return `tag ${action.tag} on ${action.customerIds.length} customers of ${action.merchantId}`;
+    case "draw.award": return `draw ${action.draw.id} of ${action.merchantId}: ${action.draw.winners.length} winners of ${action.draw.entrants}, ${action.draw.points} points each`;
   }
 }

@@ -15,6 +15,7 @@ import {
 } from "./common.js";
 import type { Account, CardRecord, CheckRecord, CountersRecord, CustomerRecord, LedgerItem, Program, RulesVersion } from "./model.js";
 import { key } from "./model.js";
+import { receiptOfferLines, type Audience } from "./offers.js";
 import { priceCheck, type BasketLine, type PricedCheck, type RedeemRequest } from "./pricing.js";
 import { localDay, localMonthIndex, roundExpiry, tierById, tierForSpend, tierRank } from "./rules.js";
 import type { Tx } from "./tx.js";
@@ -269,9 +270,17 @@ export function confirm(tx: Tx, ctx: PosContext, req: loyalty.v1.ConfirmRequest,
   return {
     confirm: {
       checkId: check.id, pointsAccrued: check.accrue, pointsRedeemed: check.redeem, amountDueMinor: due, giftTenders: giftResults,
-      receiptLines: check.receiptLines, balances, confirmedAtMs: now, tier,
+      receiptLines: [...check.receiptLines, ...receiptOfferLines(tx, ctx.merchantId, check.card ? audienceOf(tx, ctx, view, check.card, tier) : null, now)],
+      balances, confirmedAtMs: now, tier,
     },
   };
+}
+
+/** Who a receipt offer is for: the check's card holder at this store. */
+function audienceOf(tx: Tx, ctx: PosContext, view: MerchantView, cardNumber: string, tier: string): Audience {
+  const card = tx.get<CardRecord>("cards", key.card(ctx.merchantId, cardNumber));
+  const customer = card?.customerId ? tx.get<CustomerRecord>("customers", key.customer(ctx.merchantId, card.customerId)) : undefined;
+  return { tier, tags: customer?.tags ?? [], storeId: ctx.storeId, region: view.store.region };
 }
 
 /** Lets the expiry job find cards with lots expiring at `exp` without scanning every account. */

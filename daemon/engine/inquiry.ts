@@ -12,6 +12,7 @@ import {
 } from "./common.js";
 import type { Account, CardRecord, CheckRecord, CustomerRecord, HistoryEntry, LedgerItem, LedgerReasonName } from "./model.js";
 import { key } from "./model.js";
+import { offersFor, offersPb } from "./offers.js";
 import type { ReadTx, Tx } from "./tx.js";
 import { checkId } from "./validate.js";
 
@@ -67,7 +68,7 @@ export function identify(tx: ReadTx, ctx: PosContext, req: loyalty.v1.IdentifyRe
       discountBp: card.kind === "discount" ? card.discountBp ?? tier?.discountBp ?? 0 : 0,
       ...purchaseSummary(tx, ctx, card, account, now, view.merchant.tzOffsetMin),
       rollingYearSpendMinor: account ? spend12m(account, localMonthIndex(now, view.merchant.tzOffsetMin)) : 0,
-      offers: [],
+      offers: card.kind === "gift" ? [] : offersPb(offersFor(tx, ctx.merchantId, { tier: tier?.id ?? "", tags: customer?.tags ?? [], storeId: ctx.storeId, region: view.store.region }, now)),
     },
   };
 }

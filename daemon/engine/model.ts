@@ -316,6 +316,7 @@ export const key = {
   newestFirst: (n: number) => String(9_000_000_000_000_000 - Math.floor(n)).padStart(16, "0"),
   historyEntry: (m: string, card: string, at: number, checkId: string) => `${key.historyOf(m, card)}${key.newestFirst(at)}/${checkId}`,
   ledgerEntry: (m: string, card: string, seq: number) => `${key.ledgerOf(m, card)}${key.newestFirst(seq)}`,
+  draw: (m: string, drawId: string) => `${m}/${drawId}`,
   /** Audit records sort by time; the counter orders calls within one millisecond. */
   audit: (at: number, n: number) => `${key.timePrefix(at)}/${String(n).padStart(12, "0")}`,
   /** Prefixes of one card's history and ledger entries (the slash keeps card 12 apart from 123). */

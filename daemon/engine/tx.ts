@@ -31,12 +31,14 @@ export type Table =
   | "holdExpiry"  // key: expiresAtMs/merchantId/checkId → calculated checks whose hold ends then
   | "idemExpiry"  // key: expiresAtMs/idempotencyKey → idempotency records to forget then
   | "admins"      // key: admin user name → hashed credential
-  | "audit";      // key: atMs/counter → one audited admin call (who, what, when, outcome)
+  | "audit"       // key: atMs/counter → one audited admin call (who, what, when, outcome)
+  | "offers"      // key: merchantId → every offer of the merchant and its receipt message (offers.ts)
+  | "draws";      // key: merchantId/drawId → a prize draw: seed, entrants' digest, winners (draw.ts)
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
   "checks", "activity", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
-  "admins", "audit",
+  "admins", "audit", "offers", "draws",
 ];
 
 export interface Tx {

@@ -121,7 +121,7 @@ interface TableState {
  * drops its cached value. Bounded by the size of the configuration itself;
  * misses are not cached, so unknown keys cannot grow it.
  */
-const decodedCacheTables: ReadonlySet<Table> = new Set<Table>(["merchants", "stores", "terminals", "rules"]);
+const decodedCacheTables: ReadonlySet<Table> = new Set<Table>(["merchants", "stores", "terminals", "rules", "offers"]);
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
