@@ -18,6 +18,7 @@ import type {
   Account, CardKind, CardRecord, CustomerRecord, MerchantRecord, Program, RulesRecord, RulesVersion, StoreRecord, TerminalRecord,
 } from "./model.js";
 import { key } from "./model.js";
+import { saveNotifySettings, webhookOrigin, type NotifySettings } from "./outbox.js";
 import { checkRulesVersion } from "./rules-validate.js";
 import type { DrawRecord } from "./draw.js";
 import type { OffersRecord } from "./offers.js";
@@ -70,6 +71,7 @@ export type AdminAction =
   | { a: "offers.set"; merchantId: string; offers: OffersRecord }
   | { a: "customers.tag"; merchantId: string; customerIds: string[]; tag: string }
   | { a: "draw.award"; merchantId: string; draw: Omit<DrawRecord, "at" | "actor"> }
+  | { a: "notify.settings"; merchantId: string; settings: NotifySettings }
   | { a: "audit.note"; what: string; summary: string };
 
 export interface AdminCommand {
@@ -219,6 +221,11 @@ function run(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
       tx.put("draws", key.draw(m, draw.id), { ...draw, at: now, actor: cmd.actor } satisfies DrawRecord);
       return { ok: true, data: { winners: draw.winners.length } };
     }
+    case "notify.settings": {
+      if (!tx.get("merchants", action.merchantId)) return notFound(`unknown merchant ${action.merchantId}`);
+      const saved = saveNotifySettings(tx, action.merchantId, action.settings);
+      return saved.ok ? ok : invalid(saved.message, saved.field);
+    }
     case "audit.note":
       return ok;
   }
@@ -337,6 +344,8 @@ function summarize(action: AdminAction): string {
     case "points.adjust": return `card ${maskCardNumber(action.cardNumber)}: ${action.points > 0 ? "+" : ""}${action.points} points (${action.reason})`;
     case "card.status": return `card ${maskCardNumber(action.cardNumber)}: ${action.status} (${action.reason})`;
     case "admin.put": return `admin user ${action.user.name}${action.user.disabled ? " (disabled)" : ""}`;
+    // Never the secret, and only the webhook's origin (a path or query may hold a token).
+    case "notify.settings": return `notifications of ${action.merchantId}: ${action.settings.enabled ? "enabled" : "disabled"}, ${webhookOrigin(action.settings.webhookUrl)}, events ${action.settings.events.join(",") || "none"}`;
     case "audit.note": return `${action.what}: ${action.summary}`;
     case "offers.set": return `${action.offers.offers.length} offers for ${action.merchantId}`;
     case "customers.tag": return `tag ${action.tag} on ${action.customerIds.length} customers of ${action.merchantId}`;

@@ -21,6 +21,7 @@ import { giftCardBalance, history, identify, ledger } from "./inquiry.js";
 import { applyMaintenance, type MaintenanceCommand } from "./maintenance.js";
 import type { IdempotencyRecord } from "./model.js";
 import { key } from "./model.js";
+import { applyNotify, type NotifyCommand } from "./outbox.js";
 import { refund } from "./refund.js";
 import type { ReadTx, Tx } from "./tx.js";
 
@@ -41,7 +42,7 @@ export interface PosCommand {
   body: Uint8Array;
 }
 
-export type Command = PosCommand | AdminCommand | MaintenanceCommand | DemoCommand;
+export type Command = PosCommand | AdminCommand | MaintenanceCommand | DemoCommand | NotifyCommand;
 
 export interface Answer {
   body: Uint8Array;
@@ -146,6 +147,7 @@ export function applyCommand(tx: Tx, cmd: Command, now: number): Answer | AdminR
     case "admin": return applyAdmin(tx, cmd, now);
     case "maint": return applyMaintenance(tx, cmd, now);
     case "demo": return applyDemo(tx, cmd, now);
+    case "notify": return applyNotify(tx, cmd, now);
     default: return unreachable(cmd, "command");
   }
 }

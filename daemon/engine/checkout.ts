@@ -16,6 +16,7 @@ import {
 import type { Account, CardRecord, CheckRecord, CountersRecord, CustomerRecord, LedgerItem, Program, RulesVersion } from "./model.js";
 import { key } from "./model.js";
 import { receiptOfferLines, type Audience } from "./offers.js";
+import { notifyCheck } from "./outbox.js";
 import { priceCheck, type BasketLine, type PricedCheck, type RedeemRequest } from "./pricing.js";
 import { localDay, localMonthIndex, roundExpiry, tierById, tierForSpend, tierRank } from "./rules.js";
 import type { Tx } from "./tx.js";
@@ -267,6 +268,7 @@ export function confirm(tx: Tx, ctx: PosContext, req: loyalty.v1.ConfirmRequest,
   tx.put("checks", key.check(ctx.merchantId, check.id), confirmed);
   tx.del("holdExpiry", `${key.timePrefix(check.expiresAt)}/${ctx.merchantId}/${check.id}`);
   indexHistory(tx, ctx.merchantId, confirmed);
+  notifyCheck(tx, ctx, confirmed, now);
   return {
     confirm: {
       checkId: check.id, pointsAccrued: check.accrue, pointsRedeemed: check.redeem, amountDueMinor: due, giftTenders: giftResults,
@@ -404,5 +406,6 @@ export function postOffline(tx: Tx, ctx: PosContext, req: loyalty.v1.PostOffline
   }
   tx.put("checks", key.check(ctx.merchantId, id), check);
   indexHistory(tx, ctx.merchantId, check);
+  notifyCheck(tx, ctx, check, now);
   return { postOffline: { checkId: id, pointsAccrued: priced.accrue, lines: pricedLinesPb(priced), balances } };
 }

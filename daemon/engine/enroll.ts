@@ -10,6 +10,7 @@ import {
 } from "./common.js";
 import type { Account, CardRecord, CustomerRecord } from "./model.js";
 import { key } from "./model.js";
+import { notifyGiftActivation, notifyWelcome } from "./outbox.js";
 import { roundExpiry } from "./rules.js";
 import type { Tx } from "./tx.js";
 import { checkAmount, checkId, checkText } from "./validate.js";
@@ -57,6 +58,7 @@ export function register(tx: Tx, ctx: PosContext, req: loyalty.v1.RegisterReques
     if (welcome > 0) appendLedger(tx, m, card.number, [ledgerItem({ at: now, pts: welcome, reason: "welcome", actor: actorOf(ctx), act: now, exp: account.lots.at(-1)!.exp })]);
     balances = balancesOf(program, account, card, now);
   }
+  notifyWelcome(tx, ctx, card.number, welcome, now);
   return { register: { cardNumber: card.number, customerId, welcomePoints: welcome, balances } };
 }
 
@@ -73,5 +75,6 @@ export function giftCardActivate(tx: Tx, ctx: PosContext, req: loyalty.v1.GiftCa
   tx.put("cards", key.card(ctx.merchantId, card.number), {
     ...card, status: "active", giftBalanceMinor: req.amountMinor, giftExpiresAt: expiresAt,
   } satisfies CardRecord);
+  notifyGiftActivation(tx, ctx, card.number, req.amountMinor!, now);
   return { giftCardActivate: { cardNumberMasked: maskCardNumber(card.number), balanceMinor: req.amountMinor, expiresAtMs: expiresAt } };
 }

@@ -22,6 +22,7 @@ import {
 import { indexExpiry, nextId } from "./checkout.js";
 import type { Account, CardRecord, CheckLine, CheckRecord, LedgerItem } from "./model.js";
 import { key } from "./model.js";
+import { notifyRefund } from "./outbox.js";
 import { cumulativeShare } from "./money.js";
 import { localMonthIndex } from "./rules.js";
 import type { Tx } from "./tx.js";
@@ -136,6 +137,7 @@ export function refund(tx: Tx, ctx: PosContext, req: loyalty.v1.RefundRequest, n
     ...check, lines, gift, state: done ? "refunded" : "confirmed", refundedMinor: check.refundedMinor + money, refunds: check.refunds + 1,
   };
   tx.put("checks", key.check(ctx.merchantId, check.id), next);
+  notifyRefund(tx, ctx, next, returned - reversed, money, now);
   return {
     refund: {
       checkId: check.id, refundId, amountRefundedMinor: money, pointsReversed: reversed, pointsReturned: returned,

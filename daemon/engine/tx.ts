@@ -13,7 +13,8 @@
 // - Nothing here does I/O the caller can observe; the engine stays
 //   deterministic: same state + same command + same `now` → same writes.
 export type Table =
-  | "meta"        // merchant-wide counters and settings, key: merchantId or "global"
+  | "meta"        // merchant-wide counters and settings, key: merchantId or "global"; merchantId/notify (notification
+                  // settings) and merchantId/outbox (outbox counters), see outbox.ts
   | "merchants"   // key: merchantId
   | "stores"      // key: merchantId/storeId
   | "terminals"   // key: terminalId (globally unique: hello only carries it)
@@ -33,12 +34,13 @@ export type Table =
   | "admins"      // key: admin user name → hashed credential
   | "audit"       // key: atMs/counter → one audited admin call (who, what, when, outcome)
   | "offers"      // key: merchantId → every offer of the merchant and its receipt message (offers.ts)
-  | "draws";      // key: merchantId/drawId → a prize draw: seed, entrants' digest, winners (draw.ts)
+  | "draws"       // key: merchantId/drawId → a prize draw: seed, entrants' digest, winners (draw.ts)
+  | "outbox";     // key: p/merchantId/seq → a pending customer notification; d/merchantId/seq → a dead letter (outbox.ts)
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
   "checks", "activity", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
-  "admins", "audit", "offers", "draws",
+  "admins", "audit", "offers", "draws", "outbox",
 ];
 
 export interface Tx {
