@@ -13,6 +13,7 @@ import { systemClock } from "./net/clock.js";
 import { startServer } from "./net/server.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
+import { NotificationDelivery, fetchPost } from "./notify/delivery.js";
 import { demoSeed } from "./seed.js";
 import { LoyaltyService } from "./service.js";
 import { Replication } from "./replication/controller.js";
@@ -97,21 +98,39 @@ async function main(): Promise<void> {
   }
   if (config.durability === "none") logger.warn("durability is 'none': answered changes can be lost in a crash; for experiments only");
   let service: LoyaltyService | null = null;
+  let delivery: NotificationDelivery | null = null;
   replication = new Replication(store, config.replication, logger, config.dataDir, {
     onFatal: (error, exitCode) => {
       logger.fatal({ err: error }, "replication cannot go on");
       logger.flush();
       void store.close().finally(() => process.exit(exitCode));
     },
-    onPromoted: () => service?.startScheduler(),
+    onPromoted: () => {
+      service?.startScheduler();
+      delivery?.start();
+    },
     onSemiSyncTimeout: () => metrics.replicationSemiSyncTimeouts.inc(),
   });
   service = new LoyaltyService({ store, clock: () => systemClock.nowMs(), logger, replication });
+  // Customer notifications (C2) leave from the primary only; a replica starts sending when promoted.
+  const openStoreNow = store;
+  delivery = new NotificationDelivery({
+    source: {
+      scan: (table, prefix, limit) => openStoreNow.scan(table, prefix, limit),
+      get: (table, key) => openStoreNow.read((tx) => tx.get(table, key)),
+      lastSeq: () => openStoreNow.lastSeq,
+      durableSeq: () => openStoreNow.durableSeq,
+    },
+    record: (command) => service!.recordDeliveries(command),
+    canDeliver: () => replication?.writeRefusal() === null,
+    post: fetchPost, clock: () => systemClock.nowMs(), random: Math.random, logger, metrics, userAgent: `loyalty-daemon/${serverVersion}`,
+  });
   const admin = service.admin.bind(service);
   if (!isReplica) {
     await seedIfEmpty(config, store, service, logger);
     await ensureAdminCredential({ store, dataDir: config.dataDir, reset: config.resetAdminToken, now: Date.now(), admin, logger });
     service.startScheduler();
+    delivery.start();
   }
   await replication.start();
 
@@ -155,6 +174,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down: finishing requests in flight");
     service.beginShutdown();
+    await delivery.stop();
     adminServer.close();
     await server.drain();
     await replication.stop();

@@ -13,6 +13,7 @@ import type { AdminAction, AdminResult } from "./engine/admin.js";
 import type { MaintenanceJob } from "./engine/maintenance.js";
 import { maintenanceBatchMax } from "./engine/maintenance.js";
 import type { RulesRecord, TerminalRecord } from "./engine/model.js";
+import type { NotifyCommand } from "./engine/outbox.js";
 import { rulesAt } from "./engine/rules.js";
 import type { AuthOutcome, ExecuteResult, PosService, TerminalSession } from "./net/pos-service.js";
 import type { Logger } from "./observability/logger.js";
@@ -107,6 +108,24 @@ export class LoyaltyService implements PosService {
     const result = await this.submitReplicated({ t: "admin", actor, action }, this.clock());
     if (result === notReplicated) return { ok: false, kind: "unavailable", message: notReplicatedMessage };
     return result as AdminResult;
+  }
+
+  /**
+   * Records notification delivery outcomes (daemon/notify/) as a journaled
+   * command. False when this daemon may not write now (a replica, fenced,
+   * shutting down, overloaded): the events stay pending and are sent again.
+   * Not gated on semi-sync acknowledgement: a lost record only means one
+   * more delivery, which receivers deduplicate.
+   */
+  async recordDeliveries(command: NotifyCommand): Promise<boolean> {
+    if (this.closing || (this.replication?.writeRefusal() ?? null) !== null) return false;
+    try {
+      await this.submit(command, this.clock());
+      return true;
+    } catch (error) {
+      if (error instanceof StoreClosedError || error instanceof StoreOverloadedError) return false;
+      throw error;
+    }
   }
 
   /**

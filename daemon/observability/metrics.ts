@@ -52,6 +52,14 @@ export interface Metrics {
   readonly replicationAckedSeq: Gauge;
   /** Semi-sync writes not acknowledged by a replica in time. */
   readonly replicationSemiSyncTimeouts: Counter;
+  /** Customer notifications in the outbox, not yet delivered (all merchants). */
+  readonly notifyBacklog: Gauge;
+  /** Age of the oldest undelivered notification, seconds (0 when none). */
+  readonly notifyOldestPendingSeconds: Gauge;
+  /** Delivery attempts by result: delivered, retry (will be tried again), dead (gave up). */
+  readonly notifyDeliveries: Counter<"result">;
+  /** Notifications given up on and kept as dead letters (all merchants). */
+  readonly notifyDeadLetters: Gauge;
 }
 
 export interface MetricsOptions {
@@ -89,6 +97,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     replicationLagSeconds: new Gauge({ name: "loyalty_replication_lag_seconds", help: "Replication lag in seconds (primary: oldest unacknowledged commit)", registers }),
     replicationAckedSeq: new Gauge({ name: "loyalty_replication_acked_seq", help: "Last journal seq acknowledged by every replica (on a replica: durable here)", registers }),
     replicationSemiSyncTimeouts: new Counter({ name: "loyalty_replication_semisync_timeouts_total", help: "Semi-sync writes no replica acknowledged in time", registers }),
+    notifyBacklog: new Gauge({ name: "loyalty_notify_backlog", help: "Customer notifications waiting in the outbox", registers }),
+    notifyOldestPendingSeconds: new Gauge({ name: "loyalty_notify_oldest_pending_seconds", help: "Age of the oldest undelivered customer notification", registers }),
+    notifyDeliveries: new Counter({ name: "loyalty_notify_deliveries_total", help: "Notification delivery attempts by result (delivered, retry, dead)", labelNames: ["result"], registers }),
+    notifyDeadLetters: new Gauge({ name: "loyalty_notify_dead_letters", help: "Customer notifications given up on (dead letters kept in the outbox)", registers }),
   };
 }
 
