@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { drawWinners, entrantsDigest } from "../daemon/engine/draw.js";
 import { withCheckDigit } from "../daemon/seed.js";
 import { parsePromotions } from "../daemon/engine/rules-validate.js";
+import { notifyKinds } from "../daemon/engine/outbox.js";
 import { randomBytes } from "node:crypto";
 import type { AdminClient } from "./client.js";
 import { UsageError, loadDataFile, promotionsFromFile, timeMs } from "./data-file.js";
@@ -81,6 +82,19 @@ function emit(ctx: Context, result: unknown, human: () => string): number {
   return exitCodes.ok;
 }
 
+/** A secret kept in a file stays out of shell history and the process list. */
+function secretFromFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const secret = text.split(/\r?\n/)[0]!.trim();
+  if (!secret) throw new UsageError(`${path}: the first line is empty`);
+  return secret;
+}
+
 const day = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -106,6 +120,30 @@ function programText(r: ProgramView): string {
   };
   const tiers = p.tiers.map((t) => ({ ...t, from: money(t.spendMinMinor as number), accrual: `${(t.accrualBp as number) / 100}%`, discount: `${(t.discountBp as number) / 100}%` }));
   return `${keyValues(settings)}\nTiers\n${table(tiers, ["id", "name", "from", "accrual", "discount"])}\nPromotions: ${r.promotions.length}\n`;
+}
+
+interface NotifySettingsView {
+  enabled: boolean;
+  webhookUrl: string;
+  secretFingerprint: string;
+  events: string[];
+  templates: Record<string, Record<string, string>>;
+  maxAttempts: number;
+  maxAgeMs: number;
+  retryBaseMs: number;
+  retryCapMs: number;
+  timeoutMs: number;
+}
+
+function notifySettingsText(s: NotifySettingsView | null): string {
+  if (!s) return "Notifications are not configured (admin-cli notify set).\n";
+  const head = keyValues({
+    enabled: s.enabled, webhook: s.webhookUrl, "secret fingerprint": s.secretFingerprint, events: s.events.join(", "),
+    retries: `up to ${s.maxAttempts} attempts or ${s.maxAgeMs / 3_600_000} h, backoff ${s.retryBaseMs} ms doubling to ${s.retryCapMs} ms`,
+    "attempt timeout": `${s.timeoutMs} ms`,
+  });
+  const templates = Object.entries(s.templates).flatMap(([channel, byKind]) => Object.entries(byKind).map(([kind, text]) => ({ channel, kind, text })));
+  return `${head}Templates\n${table(templates, ["channel", "kind", "text"])}`;
 }
 
 async function publishProgram(ctx: Context, merchantId: string, program: Record<string, unknown>, from: unknown): Promise<number> {
@@ -422,6 +460,71 @@ export const commands: CommandSpec[] = [
       });
       const rows = r.records.map((a) => ({ ...a, at: iso(a.at as number), outcome: a.ok ? "ok" : `refused: ${String(a.message)}` }));
       return emit(ctx, r, () => table(rows, ["at", "actor", "action", "summary", "outcome"]));
+    },
+  },
+  {
+    words: "notify set", summary: "customer notifications (C2): webhook, signing secret, events, templates, retry limits (only the given ones change)",
+    options: {
+      merchant,
+      webhook: { type: "string", help: "webhook URL (http/https) that gets each event as a signed JSON POST" },
+      secret: { type: "string", help: "shared secret for the X-Loyalty-Signature HMAC, at least 16 characters (prefer --secret-file)" },
+      "secret-file": { type: "string", help: "read the secret from this file (its first line)" },
+      events: { type: "string", help: `comma-separated event kinds: ${notifyKinds.join(", ")}` },
+      templates: { type: "string", help: "JSON/YAML { sms: { accrual: \"+{points} points\", … }, email: { … } }; placeholders {firstName} {points} {balance} {amount} {giftBalance} {store} {card} {check}" },
+      "max-attempts": { type: "string", help: "give up after this many attempts (default 12)" },
+      "max-age-hours": { type: "string", help: "give up on events older than this (default 24)" },
+      "retry-base-ms": { type: "string", help: "first retry after about this long, doubling (default 1000)" },
+      "retry-cap-ms": { type: "string", help: "longest wait between attempts (default 300000)" },
+      "timeout-ms": { type: "string", help: "one attempt may take this long (default 5000)" },
+      enable: { type: "boolean", help: "send notifications" },
+      disable: { type: "boolean", help: "stop sending; new events are no longer written, pending ones wait" },
+    },
+    run: async (ctx, v) => {
+      if (v.enable && v.disable) throw new UsageError("give --enable or --disable, not both");
+      if (v.secret !== undefined && v["secret-file"] !== undefined) throw new UsageError("give --secret or --secret-file, not both");
+      const params: Record<string, unknown> = { merchantId: str(v, "merchant") };
+      if (v.webhook !== undefined) params.webhookUrl = str(v, "webhook");
+      if (v.secret !== undefined) params.secret = str(v, "secret");
+      if (v["secret-file"] !== undefined) params.secret = secretFromFile(str(v, "secret-file"));
+      const events = csvList(v, "events");
+      if (events) params.events = events;
+      if (v.templates !== undefined) params.templates = loadDataFile(str(v, "templates"));
+      const limit = (field: string, value: number | undefined) => { if (value !== undefined) params[field] = value; };
+      limit("maxAttempts", optInt(v, "max-attempts", 1, 1_000));
+      const hours = optNumber(v, "max-age-hours");
+      limit("maxAgeMs", hours === undefined ? undefined : Math.round(hours * 3_600_000));
+      limit("retryBaseMs", optInt(v, "retry-base-ms", 10, 3_600_000));
+      limit("retryCapMs", optInt(v, "retry-cap-ms", 10, 86_400_000));
+      limit("timeoutMs", optInt(v, "timeout-ms", 100, 60_000));
+      if (v.enable || v.disable) params.enabled = Boolean(v.enable);
+      if (Object.keys(params).length === 1) throw new UsageError("nothing to change: give --webhook, --secret, --events, --templates, a limit, --enable or --disable");
+      const r = await ctx.client().call<{ settings: NotifySettingsView }>("notify.set", params);
+      return emit(ctx, r, () => `Notification settings saved.\n${notifySettingsText(r.settings)}`);
+    },
+  },
+  {
+    words: "notify show", summary: "a merchant's notification settings (the secret only as a fingerprint)", options: { merchant },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ settings: NotifySettingsView | null }>("notify.show", { merchantId: str(v, "merchant") });
+      return emit(ctx, r, () => notifySettingsText(r.settings));
+    },
+  },
+  {
+    words: "notify status", summary: "a merchant's notification outbox: backlog, next events due, dead letters",
+    options: { merchant, limit: { type: "string", help: "events listed per section (default 20)" } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<Row & { next: Row[]; deadLetters: Row[]; oldestPendingAt: number | null }>("notify.status", {
+        merchantId: str(v, "merchant"), ...(v.limit === undefined ? {} : { limit: optInt(v, "limit", 1, 1_000) }),
+      });
+      return emit(ctx, r, () => {
+        const when = (rows: Row[], fields: string[]) => rows.map((row) => ({ ...row, ...Object.fromEntries(fields.map((f) => [f, row[f] === undefined ? "" : iso(row[f] as number)])) }));
+        const head = keyValues({
+          configured: r.configured, enabled: r.enabled, "events written": r.events, pending: r.pending, "dead letters": r.dead,
+          "oldest pending": r.oldestPendingAt === null ? "none" : iso(r.oldestPendingAt),
+        });
+        return `${head}Next due\n${table(when(r.next, ["nextAt"]), ["id", "kind", "channel", "customerId", "attempts", "nextAt", "error"])}` +
+          `Dead letters\n${table(when(r.deadLetters, ["deadAt"]), ["id", "kind", "channel", "customerId", "attempts", "error", "deadAt"])}`;
+      });
     },
   },
   {

@@ -5,7 +5,7 @@
 // command before it answers. All writes go through the service's single
 // writer, so they replicate and replay like POS changes and the next POS
 // request sees them.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { isAbsolute } from "node:path";
 import type { AdminAction, AdminResult, AuditRecord, ImportRow } from "../engine/admin.js";
 import { cardsPerCommandMax } from "../engine/admin.js";
@@ -19,6 +19,7 @@ import type {
 import { key } from "../engine/model.js";
 import { drawWinners, entrantsDigest, type DrawRecord } from "../engine/draw.js";
 import { parseOffers, type OffersRecord } from "../engine/offers.js";
+import { outboxKey, parseNotifySettings, type NotifySettings, type OutboxCounters, type OutboxEvent } from "../engine/outbox.js";
 import { parseProgram, parsePromotions } from "../engine/rules-validate.js";
 import { rulesAt } from "../engine/rules.js";
 import { maskCardNumber, maskPhone } from "../observability/mask.js";
@@ -133,6 +134,12 @@ export class AdminApi {
           return { ...draw, winners: draw.winners.map((w) => ({ customerId: w.customerId, card: maskCardNumber(w.card) })) };
         });
       },
+      "notify.set": (p, actor) => this.notifySet(p, actor),
+      "notify.show": (p, actor) => {
+        const m = id(object(p, "", ["merchantId"]).merchantId, "merchantId");
+        return this.readAudited(actor, "notify.show", m, () => ({ merchantId: m, settings: this.notifySettingsShown(m) }));
+      },
+      "notify.status": (p, actor) => this.notifyStatus(p, actor),
       "user.add": (p, actor) => this.userAdd(p, actor),
       backup: (p, actor) => this.backup(p, actor),
       // Health reads (no customer data) are not journaled: a journaled note
@@ -426,6 +433,42 @@ export class AdminApi {
     });
   }
 
+  /** Notification settings (C2): the given fields over the current ones; a first call needs the webhook, secret, events and templates. */
+  private notifySet(p: Obj, actor: string): Promise<ApiOutcome> {
+    const o = object(p, "", ["merchantId", "enabled", "webhookUrl", "secret", "events", "templates", "maxAttempts", "maxAgeMs", "retryBaseMs", "retryCapMs", "timeoutMs"]);
+    const merchantId = id(o.merchantId, "merchantId");
+    const { merchantId: _, ...patch } = o;
+    const current = this.deps.store.read((tx) => tx.get<NotifySettings>("meta", outboxKey.settings(merchantId)));
+    const settings = parseNotifySettings({ ...current, ...patch });
+    return this.write({ a: "notify.settings", merchantId, settings }, actor, () => ({ merchantId, settings: shownSettings(settings) }));
+  }
+
+  private notifySettingsShown(merchantId: string): Record<string, unknown> | null {
+    const settings = this.deps.store.read((tx) => tx.get<NotifySettings>("meta", outboxKey.settings(merchantId)));
+    return settings ? shownSettings(settings) : null;
+  }
+
+  /** The outbox of one merchant: counts, the next events due and the dead letters (oldest first). */
+  private notifyStatus(p: Obj, actor: string): Promise<ApiOutcome> {
+    const o = object(p, "", ["merchantId", "limit"]);
+    const m = id(o.merchantId, "merchantId");
+    const limit = int(o.limit ?? 20, "limit", 1, 1_000);
+    return this.readAudited(actor, "notify.status", m, () => {
+      const counters = this.deps.store.read((tx) => tx.get<OutboxCounters>("meta", outboxKey.counters(m))) ?? { seq: 0, pending: 0, dead: 0 };
+      const settings = this.deps.store.read((tx) => tx.get<NotifySettings>("meta", outboxKey.settings(m)));
+      const brief = ([, e]: readonly [string, OutboxEvent]) => ({
+        id: e.id, kind: e.kind, channel: e.channel, customerId: e.customerId, at: e.at, attempts: e.attempts, nextAt: e.nextAt, error: e.error,
+        ...(e.deadAt === undefined ? {} : { deadAt: e.deadAt }),
+      });
+      const pending = this.deps.store.scan<OutboxEvent>("outbox", outboxKey.pendingOf(m), limit).map(brief);
+      return {
+        merchantId: m, configured: settings !== undefined, enabled: settings?.enabled ?? false, events: counters.seq, pending: counters.pending,
+        dead: counters.dead, oldestPendingAt: pending[0]?.at ?? null, next: pending,
+        deadLetters: this.deps.store.scan<OutboxEvent>("outbox", outboxKey.deadOf(m), limit).map(brief),
+      };
+    });
+  }
+
   private userAdd(p: Obj, actor: string): Promise<ApiOutcome> {
     const name = id(object(p, "", ["name"]).name, "name");
     const { secret, salt, secretHash } = newSecret();
@@ -538,6 +581,12 @@ export class AdminApi {
     }
     return { ok: true, result };
   }
+}
+
+/** Settings as shown back: the secret only as a fingerprint, so two operators can compare it without seeing it. */
+function shownSettings(settings: NotifySettings): Record<string, unknown> {
+  const { secret, ...rest } = settings;
+  return { ...rest, secretFingerprint: createHash("sha256").update(secret).digest("hex").slice(0, 12) };
 }
 
 /** An admin token names its user: `<user>.<secret>`. */
