@@ -288,6 +288,8 @@ export function notify(tx: Tx, merchantId: string, facts: NotifyFacts, now: numb
 /** Confirm and offline posting: points accrued and redeemed, gift-card tender (to the check's customer). */
 export function notifyCheck(tx: Tx, ctx: PosContext, check: CheckRecord, now: number): void {
   const m = ctx.merchantId;
+  // The common case on the POS hot path: no notifications, one point read.
+  if (!tx.get<NotifySettings>("meta", outboxKey.settings(m))?.enabled) return;
   const base = { storeId: ctx.storeId, checkId: check.id };
   if (check.card && check.redeem > 0) notify(tx, m, { ...base, kind: "redemption", card: check.card, points: check.redeem, amountMinor: check.redeemMinor }, now);
   if (check.card && check.accrue > 0) notify(tx, m, { ...base, kind: "accrual", card: check.card, points: check.accrue, amountMinor: check.total - check.discount }, now);
