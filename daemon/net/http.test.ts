@@ -11,7 +11,9 @@ afterEach(async () => {
 
 const metricName = "[a-zA-Z_:][a-zA-Z0-9_:]*";
 const labelPair = `[a-zA-Z_][a-zA-Z0-9_]*="(?:\\\\.|[^"\\\\\\n])*"`;
-const value = "(?:NaN|[+-]?Inf|[+-]?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)";
+// prom-client prints NaN as "Nan" (an event-loop lag gauge before its first
+// sample); Prometheus reads floats with Go's ParseFloat, which takes any case.
+const value = "(?:[Nn]a[Nn]|[+-]?Inf|[+-]?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)";
 const sampleLine = new RegExp(`^(${metricName})(?:\\{(${labelPair}(?:,${labelPair})*)?,?\\})? ${value}(?: -?\\d+)?$`);
 const helpLine = new RegExp(`^# HELP (${metricName}) .*$`);
 const typeLine = new RegExp(`^# TYPE (${metricName}) (counter|gauge|histogram|summary|untyped)$`);
