@@ -10,8 +10,7 @@ import { mutatingOperations, readOperations, type Request, ErrorCode, errorBody 
 import { assert } from "./assert.js";
 import { applyCommand, applyRead, encodeOperation, type Answer, type Command, type PosCommand } from "./engine/apply.js";
 import type { AdminAction, AdminResult } from "./engine/admin.js";
-import type { MaintenanceJob } from "./engine/maintenance.js";
-import { maintenanceBatchMax } from "./engine/maintenance.js";
+import { dueJobKeys, type dueKindOfJob } from "./engine/maintenance.js";
 import type { RulesRecord, TerminalRecord } from "./engine/model.js";
 import { rulesAt } from "./engine/rules.js";
 import type { AuthOutcome, ExecuteResult, PosService, TerminalSession } from "./net/pos-service.js";
@@ -111,7 +110,7 @@ export class LoyaltyService implements PosService {
   }
 
   /**
-   * One scheduler pass: sends the due keys of each time-ordered index as a
+   * One scheduler pass: sends the due keys of each kind in the "due" table as a
    * journaled maintenance command, and re-evaluates a slice of tiers.
    * Returns how many commands it sent (tests drive it directly).
    */
@@ -121,11 +120,9 @@ export class LoyaltyService implements PosService {
     try {
       const now = this.clock();
       let sent = 0;
-      const jobs: [MaintenanceJob, "holdExpiry" | "expiry" | "idemExpiry"][] = [
-        ["sweep-holds", "holdExpiry"], ["expire-lots", "expiry"], ["forget-idempotency", "idemExpiry"],
-      ];
-      for (const [job, table] of jobs) {
-        const keys = this.store.scan(table, "", maintenanceBatchMax).map(([k]) => k).filter((k) => Number(k.slice(0, 15)) <= now);
+      const jobs: (keyof typeof dueKindOfJob)[] = ["sweep-holds", "expire-lots", "forget-idempotency"];
+      for (const job of jobs) {
+        const keys = this.store.read((tx) => dueJobKeys(tx, job, now));
         if (keys.length === 0) continue;
         await this.submit({ t: "maint", job, keys }, now);
         sent += 1;

@@ -19,7 +19,7 @@ import { giftCardActivate, register } from "./enroll.js";
 import { giftCardBalance, history, identify, ledger } from "./inquiry.js";
 import { applyMaintenance, type MaintenanceCommand } from "./maintenance.js";
 import type { IdempotencyRecord } from "./model.js";
-import { key } from "./model.js";
+import { dueKinds, key } from "./model.js";
 import { refund } from "./refund.js";
 import type { ReadTx, Tx } from "./tx.js";
 
@@ -135,7 +135,7 @@ export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
   if (answer.errorCode === E.ERROR_CODE_INVALID_ARGUMENT) return answer;
   if (!isDecline(resp)) buffer.flushTo(tx);
   tx.put("idempotency", idemKey, { h: hash, b: answer.body, c: answer.errorCode, at: now } satisfies IdempotencyRecord);
-  tx.put("idemExpiry", `${key.timePrefix(now + idempotencyRetentionMs)}/${idemKey}`, 1);
+  tx.put("due", key.due(dueKinds.idempotency, key.idempotencyDue(now + idempotencyRetentionMs, idemKey)), 1);
   return answer;
 }
 

@@ -27,13 +27,15 @@ export type Table =
                   // One table so a confirm's ledger and history writes land on the same page.
   | "idempotency" // key: merchantId/terminalId/operationId → content hash + answer
   | "rules"       // key: merchantId → program and promotions, versioned
-  | "expiry"      // key: day/merchantId/cardNumber → index of cards with lots to expire
-  | "holdExpiry"  // key: expiresAtMs/merchantId/checkId → calculated checks whose hold ends then
-  | "idemExpiry"; // key: expiresAtMs/idempotencyKey → idempotency records to forget then
+  | "due";        // what a scheduled job must do at a time: kind/dueAtMs/... (see `dueKinds` in model.ts):
+                  // h/expiresAtMs/merchantId/checkId → calculated checks whose hold ends then;
+                  // e/dayEndMs/merchantId/cardNumber → cards with lots to expire then;
+                  // i/expiresAtMs/idempotencyKey → idempotency records to forget then.
+                  // One table, not three, so a check's index writes dirty one B-tree per commit.
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
-  "checks", "activity", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
+  "checks", "activity", "idempotency", "rules", "due",
 ];
 
 export interface Tx {

@@ -34,7 +34,8 @@ export interface LmdbLayout {
   readonly system: TableDb;
 }
 
-export const schemaVersion = 1;
+// 2: the three time indexes (holdExpiry, expiry, idemExpiry) became one "due" table.
+export const schemaVersion = 2;
 export const systemKeySchemaVersion = "schemaVersion";
 export const systemKeyLastSeq = "lastSeq";
 
