@@ -35,7 +35,8 @@ export interface LmdbLayout {
 }
 
 // 2: the three time indexes (holdExpiry, expiry, idemExpiry) became one "due" table.
-export const schemaVersion = 2;
+// 3: accounts and checks in fixed-schema encodings (record-codecs.ts).
+export const schemaVersion = 3;
 export const systemKeySchemaVersion = "schemaVersion";
 export const systemKeyLastSeq = "lastSeq";
 

@@ -39,12 +39,13 @@ import { tables, type ReadTx, type Table, type Tx } from "../engine/tx.js";
 import { assert, assertSafeInteger } from "../assert.js";
 import { CommitBatch } from "./commit-batch.js";
 import { CommandTx, ReadOnlyTx, type LocalWrite, type StateReader } from "./command-tx.js";
-import { decodeValue, encodeValue } from "./encoding.js";
+import { encodeValue } from "./encoding.js";
 import { StoreClosedError, StoreFailedError, StoreOverloadedError } from "./errors.js";
 import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "./journal.js";
 import { journalPageMax, pendingCommandsCeiling, scanLimitMax } from "./limits.js";
 import { layoutSizes, openLayout, readOrInitSystem, systemKeyLastSeq, type Durability, type LmdbLayout, type TableDb } from "./lmdb-layout.js";
 import { visitMerged, type OverlayTable } from "./overlay.js";
+import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
 
 export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
 export type { Durability } from "./lmdb-layout.js";
@@ -98,6 +99,8 @@ const openPaths = new Set<string>();
 interface TableState {
   readonly db: TableDb;
   readonly overlay: OverlayTable;
+  /** The table's fixed-schema record codec, if it has one. */
+  readonly codec: RecordCodec | undefined;
   /** Decoded values of a configuration table, shared by every reader; null for other tables. */
   readonly decoded: Map<string, unknown> | null;
 }
@@ -154,7 +157,7 @@ export class Store implements StateReader {
   ) {
     this.tableStates = new Map();
     for (const [table, db] of layout.tableDbs) {
-      this.tableStates.set(table, { db, overlay: new Map(), decoded: decodedCacheTables.has(table) ? new Map() : null });
+      this.tableStates.set(table, { db, overlay: new Map(), codec: codecOf(table), decoded: decodedCacheTables.has(table) ? new Map() : null });
     }
     this.assignedSeq = lastSeq;
     this.committedSeq = lastSeq;
@@ -279,7 +282,7 @@ export class Store implements StateReader {
     const state = this.tableState(table);
     const entries: ScanEntry<T>[] = [];
     visitMerged(state.db, state.overlay, { prefix, startAfter }, (key, bytes) => {
-      entries.push([key, decodeValue<T>(bytes)]);
+      entries.push([key, decodeStored<T>(state.codec, bytes)]);
       return entries.length < limit;
     });
     return entries;
@@ -376,11 +379,11 @@ export class Store implements StateReader {
 
   private readUncached<T>(state: TableState, key: string): T | undefined {
     const entry = state.overlay.get(key);
-    if (entry !== undefined) return entry.bytes === null ? undefined : decodeValue<T>(entry.bytes);
-    // getBinaryFast returns a buffer the next read overwrites; decodeValue
+    if (entry !== undefined) return entry.bytes === null ? undefined : decodeStored<T>(state.codec, entry.bytes);
+    // getBinaryFast returns a buffer the next read overwrites; decoding
     // copies everything out of it before we return.
     const bytes = state.db.getBinaryFast(key);
-    return bytes === undefined ? undefined : decodeValue<T>(bytes);
+    return bytes === undefined ? undefined : decodeStored<T>(state.codec, bytes);
   }
 
   assertTable(table: Table): void {
