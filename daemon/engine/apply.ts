@@ -5,7 +5,8 @@
 //
 // Idempotency (P8), checked before anything else for a mutating operation:
 // the record under (merchant, terminal, operation_id) holds a hash of the
-// operation's content and the encoded answer. Same hash → that answer, byte
+// operation's content; the encoded answer is kept in the record's "due" entry
+// (see IdempotencyRecord). Same hash → that answer, byte
 // for byte, and no effect. Different hash → CONFLICT. Otherwise the operation
 // runs on a buffered Tx: a decline drops its writes; either way the answer is
 // stored in the same transaction as the effect.
@@ -124,7 +125,11 @@ export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
   const hash = contentHash(cmd.op, cmd.body);
   const seen = tx.get<IdempotencyRecord>("idempotency", idemKey);
   if (seen) {
-    if (seen.h === hash) return { body: seen.b, errorCode: seen.c };
+    if (seen.h === hash) {
+      const body = tx.get<Uint8Array>("due", key.due(dueKinds.idempotency, key.idempotencyDue(seen.x, idemKey)));
+      assert(body instanceof Uint8Array, `the answer of operation ${idemKey} is missing`);
+      return { body, errorCode: seen.c };
+    }
     return answerOf(decline(E.ERROR_CODE_CONFLICT, "operation_id was already used for a different operation", { operation_id: opId }));
   }
   const buffer = new BufferTx(tx);
@@ -134,8 +139,9 @@ export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
   // the same bytes always get the same answer.
   if (answer.errorCode === E.ERROR_CODE_INVALID_ARGUMENT) return answer;
   if (!isDecline(resp)) buffer.flushTo(tx);
-  tx.put("idempotency", idemKey, { h: hash, b: answer.body, c: answer.errorCode, at: now } satisfies IdempotencyRecord);
-  tx.put("due", key.due(dueKinds.idempotency, key.idempotencyDue(now + idempotencyRetentionMs, idemKey)), 1);
+  const forgetAt = now + idempotencyRetentionMs;
+  tx.put("idempotency", idemKey, { h: hash, c: answer.errorCode, at: now, x: forgetAt } satisfies IdempotencyRecord);
+  tx.put("due", key.due(dueKinds.idempotency, key.idempotencyDue(forgetAt, idemKey)), answer.body);
   return answer;
 }
 

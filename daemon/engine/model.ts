@@ -191,14 +191,21 @@ export interface LedgerItem {
 }
 
 
+/**
+ * What an operation_id was used for. The answer itself (the encoded Response
+ * body) is the value of the operation's "due" entry, i/<timePrefix(x)>/<key>:
+ * that table is written in time order, so a large answer lands on the page
+ * being appended to, and the record here, written at a random place (ids are
+ * random), stays small. Both are forgotten together.
+ */
 export interface IdempotencyRecord {
   /** Content hash of the operation (hex). */
   h: string;
-  /** The encoded Response body answered the first time. */
-  b: Uint8Array;
-  /** Its error code (0 = success). */
+  /** The answer's error code (0 = success). */
   c: number;
   at: number;
+  /** When it is forgotten: the due time of its "due" entry, which holds the answer. */
+  x: number;
 }
 
 // ---------------------------------------------------------------------------

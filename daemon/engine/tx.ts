@@ -25,12 +25,12 @@ export type Table =
   | "activity"    // per card, newest first: merchantId/cardNumber/l/invertedSeq → a ledger entry (balance change);
                   // merchantId/cardNumber/h/invertedTime/checkId → { id, at } (a purchase in the history).
                   // One table so a confirm's ledger and history writes land on the same page.
-  | "idempotency" // key: merchantId/terminalId/operationId → content hash + answer
+  | "idempotency" // key: merchantId/terminalId/operationId → content hash, answer code (the answer is in "due")
   | "rules"       // key: merchantId → program and promotions, versioned
   | "due";        // what a scheduled job must do at a time: kind/dueAtMs/... (see `dueKinds` in model.ts):
                   // h/expiresAtMs/merchantId/checkId → calculated checks whose hold ends then;
                   // e/dayEndMs/merchantId/cardNumber → cards with lots to expire then;
-                  // i/expiresAtMs/idempotencyKey → idempotency records to forget then.
+                  // i/expiresAtMs/idempotencyKey → the answer of an idempotency record to forget then.
                   // One table, not three, so a check's index writes dirty one B-tree per commit.
 
 export const tables: readonly Table[] = [
