@@ -42,6 +42,14 @@ export class LoyaltyService implements PosService {
   private timer: NodeJS.Timeout | null = null;
   private maintenanceRunning = false;
   private tierCursor = "";
+  /**
+   * The decoded message of the POS command being submitted, for the engine
+   * (see applyPos): set just before store.submit, which applies synchronously,
+   * and cleared right after. One field instead of a closure per request.
+   */
+  private decodedForApply: unknown = undefined;
+  private readonly applyWithDecoded = (tx: Parameters<typeof applyCommand>[0], command: unknown, now: number): unknown =>
+    applyCommand(tx, command as Command, now, this.decodedForApply);
 
   constructor(options: ServiceOptions) {
     this.store = options.store;
@@ -74,7 +82,14 @@ export class LoyaltyService implements PosService {
     const ctx = { merchantId: session.merchantId, storeId: session.storeId, terminalId: session.terminalId, cashierId: request.cashierId };
     if (readOperations.has(op)) return this.store.read((tx) => applyRead(tx, ctx, op, message, now));
     const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: ctx.cashierId, op, body: encodeOperation(op, message) };
-    return this.submit(command, now).then((r) => r as Answer, mapStoreError);
+    let answer: Promise<unknown>;
+    this.decodedForApply = message;
+    try {
+      answer = this.store.submit(command, now, this.applyWithDecoded);
+    } finally {
+      this.decodedForApply = undefined;
+    }
+    return answer.then((r) => r as Answer, mapStoreError);
   }
 
   isReady(): boolean {

@@ -113,11 +113,15 @@ export function applyRead(tx: ReadTx, ctx: PosContext, op: Operation, message: u
   }
 }
 
-/** A mutating POS operation with idempotency. */
-export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
-  const decoder = decoders[cmd.op];
-  assert(decoder, `no decoder for ${cmd.op}`);
-  const message = decoder.decode(cmd.body);
+/**
+ * A mutating POS operation with idempotency. `decoded`, when given, is the
+ * operation's message that `cmd.body` was encoded from (the service has it
+ * from the network layer's decoding of the frame), which spares decoding the
+ * body again; replay has only the body. Either way the engine sees the same
+ * message: encoding then decoding a decoded message gives it back.
+ */
+export function applyPos(tx: Tx, cmd: PosCommand, now: number, decoded?: unknown): Answer {
+  const message = decoded ?? decodeOperation(cmd);
   const ctx = contextOf(cmd);
   const opId = operationIdOf(message);
   if (!opId) return answerOf(decline(E.ERROR_CODE_INVALID_ARGUMENT, "operation_id: is required", { field: "operation_id" }));
@@ -145,9 +149,16 @@ export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
   return answer;
 }
 
-export function applyCommand(tx: Tx, cmd: Command, now: number): Answer | AdminResult | { done: number } {
+function decodeOperation(cmd: PosCommand): unknown {
+  const decoder = decoders[cmd.op];
+  assert(decoder, `no decoder for ${cmd.op}`);
+  return decoder.decode(cmd.body);
+}
+
+/** `decoded`: see applyPos (only for a POS command). */
+export function applyCommand(tx: Tx, cmd: Command, now: number, decoded?: unknown): Answer | AdminResult | { done: number } {
   switch (cmd.t) {
-    case "pos": return applyPos(tx, cmd, now);
+    case "pos": return applyPos(tx, cmd, now, decoded);
     case "admin": return applyAdmin(tx, cmd, now);
     case "maint": return applyMaintenance(tx, cmd, now);
     default: return unreachable(cmd, "command");
