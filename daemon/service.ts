@@ -24,8 +24,20 @@ export const maintenanceIntervalMs = 1_000;
 export const tierBatchPerTick = 200;
 /** Retry hint for an overloaded or closing daemon. */
 export const unavailableRetryAfterMs = 50;
+/**
+ * A POS change arriving while this many commands await durability is answered
+ * UNAVAILABLE (with the retry hint) at once, without running it. Two full
+ * group commits (batchCommandsMaxDefault, storage/limits.ts): a command that
+ * is accepted waits behind at most about two commits, so past saturation
+ * tills get a fast, retryable answer instead of joining a queue whose wait
+ * grows to seconds (the store's own pendingCommandsMax, 50,000 in main.ts,
+ * is a memory bound, far beyond any useful wait). Admin and scheduled
+ * commands are not refused by it.
+ */
+export const posPendingCommandsMax = 512;
 
 const unauthenticated = "unknown terminal or wrong secret";
+const overloadedMessage = "the daemon is overloaded; retry with the same operation_id";
 const dummySalt = "0".repeat(32);
 
 export interface ServiceOptions {
@@ -81,6 +93,7 @@ export class LoyaltyService implements PosService {
     const now = this.clock();
     const ctx = { merchantId: session.merchantId, storeId: session.storeId, terminalId: session.terminalId, cashierId: request.cashierId };
     if (readOperations.has(op)) return this.store.read((tx) => applyRead(tx, ctx, op, message, now));
+    if (this.store.pendingCommands >= posPendingCommandsMax) return unavailable(overloadedMessage);
     const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: ctx.cashierId, op, body: encodeOperation(op, message) };
     let answer: Promise<unknown>;
     this.decodedForApply = message;
@@ -168,7 +181,7 @@ function unavailable(message: string): ExecuteResult {
 }
 
 function mapStoreError(error: unknown): ExecuteResult {
-  if (error instanceof StoreOverloadedError) return unavailable("the daemon is overloaded; retry with the same operation_id");
+  if (error instanceof StoreOverloadedError) return unavailable(overloadedMessage);
   if (error instanceof StoreClosedError) return unavailable("the daemon is shutting down; retry with the same operation_id");
   throw error;
 }

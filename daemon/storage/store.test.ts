@@ -102,6 +102,30 @@ describe("group commit", () => {
     expect(commits.map((c) => c.commands)).toEqual([1, 3]);
   });
 
+  it("a batch holds at most batchCommandsMax commands; the rest queue in order, each batch committing only its own writes", async () => {
+    const commits: CommitInfo[] = [];
+    const dir = stores.dir();
+    let store = await stores.open(dir, { batchCommandsMax: 3, onCommit: (info) => commits.push(info) });
+    const answered: number[] = [];
+    // "a" is written by every batch: each queued batch must commit its own value, the last one wins.
+    const promises = Array.from({ length: 7 }, (_, i) => store.submit(set("a", i), 10 + i, applyBank).then(() => answered.push(i)));
+    const read = store.submit(get("a"), 20, applyBank);
+    expect(store.pendingCommands).toBe(8);
+    expect(store.read((tx) => tx.get("accounts", "a"))).toBe(6);
+    expect(await read).toBe(6);
+    await Promise.all(promises);
+    expect(answered).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(commits.map((c) => c.commands)).toEqual([3, 3, 1]);
+    expect(store.pendingCommands).toBe(0);
+    expect(store.stats().overlayEntries).toBe(0);
+    const digest = store.digest();
+    await store.close();
+    store = await stores.open(dir);
+    expect(store.read((tx) => tx.get("accounts", "a"))).toBe(6);
+    expect(store.digest()).toBe(digest);
+    expect(store.journalEntries(1, 10).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it("a command that writes nothing is not answered before the pending writes it may have read are durable", async () => {
     const store = await stores.open(stores.dir());
     const events: string[] = [];
