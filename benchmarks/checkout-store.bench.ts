@@ -21,6 +21,7 @@ import { LoyaltyService } from "../daemon/service.js";
 import { openStore, type CommitInfo, type Durability } from "../daemon/storage/store.js";
 import type { TerminalSession } from "../daemon/net/pos-service.js";
 import { prepareData } from "./support/daemon-process.js";
+import { fiveLineBasket } from "./support/basket.js";
 
 const { values } = parseArgs({
   options: {
@@ -38,13 +39,7 @@ const durability = values.durability as Durability;
 const cardsCount = Number(values.cards);
 const redeemShare = Number(values["redeem-share"]);
 
-const basket = [
-  { sku: "4600000000031", group: "grocery", quantityMilli: 1000, priceMinor: 12_990, amountMinor: 12_990 },
-  { sku: "4600000000048", group: "dairy", quantityMilli: 2000, priceMinor: 8_950, amountMinor: 17_900 },
-  { sku: "4600000000055", group: "coffee", quantityMilli: 1000, priceMinor: 45_000, amountMinor: 45_000 },
-  { sku: "4600000000062", group: "bakery", quantityMilli: 1000, priceMinor: 5_500, amountMinor: 5_500 },
-  { sku: "4600000000079", group: "tobacco", quantityMilli: 1000, priceMinor: 22_000, amountMinor: 22_000 },
-];
+const basket = fiveLineBasket;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
