@@ -26,15 +26,17 @@ export const tierBatchPerTick = 200;
 export const unavailableRetryAfterMs = 50;
 /**
  * A POS change arriving while this many commands await durability is answered
- * UNAVAILABLE (with the retry hint) at once, without running it. Two full
- * group commits (batchCommandsMaxDefault, storage/limits.ts): a command that
- * is accepted waits behind at most about two commits, so past saturation
- * tills get a fast, retryable answer instead of joining a queue whose wait
- * grows to seconds (the store's own pendingCommandsMax, 50,000 in main.ts,
- * is a memory bound, far beyond any useful wait). Admin and scheduled
+ * UNAVAILABLE (with the retry hint) at once, without running it. Four full
+ * group commits (batchCommandsMaxDefault, storage/limits.ts), about a quarter
+ * of a second of work at the 2-vCPU benchmark machine's saturation (~4,500
+ * commands/s): past saturation tills get a fast, retryable answer instead of
+ * joining a queue whose wait grows to seconds (the store's own
+ * pendingCommandsMax, 50,000 in main.ts, is a memory bound far beyond any
+ * useful wait). Half of it (two commits) refused checks at 1,000/s whenever
+ * the shared machine stalled the daemon for ~0.25 s. Admin and scheduled
  * commands are not refused by it.
  */
-export const posPendingCommandsMax = 512;
+export const posPendingCommandsMax = 1024;
 
 const unauthenticated = "unknown terminal or wrong secret";
 const overloadedMessage = "the daemon is overloaded; retry with the same operation_id";
