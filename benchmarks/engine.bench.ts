@@ -11,6 +11,7 @@ import { MemoryTx } from "../daemon/engine/memory-tx.js";
 import { demoSeed, withCheckDigit } from "../daemon/seed.js";
 import type { Operation } from "../protocol/codec.js";
 import { decodeResponse } from "../protocol/codec.js";
+import { fiveLineBasket } from "./support/basket.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "2" }, rounds: { type: "string", default: "5" } } });
 const seconds = Number(values.seconds);
@@ -24,13 +25,7 @@ const cards = Array.from({ length: 10_000 }, (_, i) => withCheckDigit(`2775${Str
 applyAdmin(tx, { t: "admin", actor: "bench", action: { a: "cards.issue", merchantId: "demo", cards: cards.map((number) => ({ number, kind: "bonus" })) } }, now);
 const terminal = seed.credentials.terminals[0]!;
 const ctx = { merchantId: "demo", storeId: terminal.storeId, terminalId: terminal.terminalId, cashierId: "c1" };
-const basket = [
-  { sku: "1", group: "grocery", quantityMilli: 1000, priceMinor: 12_990, amountMinor: 12_990 },
-  { sku: "2", group: "dairy", quantityMilli: 2000, priceMinor: 8_950, amountMinor: 17_900 },
-  { sku: "3", group: "coffee", quantityMilli: 1000, priceMinor: 45_000, amountMinor: 45_000 },
-  { sku: "4", group: "bakery", quantityMilli: 1000, priceMinor: 5_500, amountMinor: 5_500 },
-  { sku: "5", group: "tobacco", quantityMilli: 1000, priceMinor: 22_000, amountMinor: 22_000 },
-];
+const basket = fiveLineBasket;
 let seq = 0;
 function pos(op: Operation, message: object): Uint8Array {
   seq += 1;

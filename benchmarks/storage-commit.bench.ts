@@ -32,15 +32,18 @@ interface Confirm {
 
 // A confirm-like command: idempotency check, read-modify-write of the
 // account, a ledger entry and the stored answer: 1 + 3 reads, 3 writes.
+// Its account-like record lives in "customers", a table in the generic
+// encoding: the real "accounts" table only takes the engine's Account records
+// (daemon/storage/record-codecs.ts).
 function applyConfirm(tx: Tx, command: unknown, now: number): { points: number } {
   const c = command as Confirm;
   const idempotencyKey = `m1/t1/${c.operationId}`;
   const done = tx.get<{ points: number }>("idempotency", idempotencyKey);
   if (done !== undefined) return done;
-  const account = tx.get<Account>("accounts", `m1/${c.card}`)!;
+  const account = tx.get<Account>("customers", `m1/${c.card}`)!;
   const earned = Math.floor(c.amountMinor / 1000);
   const lots = [...account.lots.slice(-7), { points: earned, expiresDay: Math.floor(now / 86_400_000) + 365 }];
-  tx.put("accounts", `m1/${c.card}`, { ...account, points: account.points + earned, lots, spentMinor: account.spentMinor + c.amountMinor });
+  tx.put("customers", `m1/${c.card}`, { ...account, points: account.points + earned, lots, spentMinor: account.spentMinor + c.amountMinor });
   tx.put("activity", `m1/${c.card}/${c.operationId}`, { at: now, delta: earned, reason: "confirm", checkId: c.operationId });
   const answer = { points: account.points + earned };
   tx.put("idempotency", idempotencyKey, { hash: "0123456789abcdef0123456789abcdef", answer, at: now });
@@ -56,7 +59,7 @@ async function populate(store: Store): Promise<void> {
   for (let start = 0; start < accountsCount; start += chunk) {
     await store.submit(null, 0, (tx) => {
       for (let i = start; i < Math.min(start + chunk, accountsCount); i++) {
-        tx.put("accounts", `m1/${cardOf(i)}`, { card: cardOf(i), points: 100, lots: [{ points: 100, expiresDay: 20_500 }], spentMinor: 0 } satisfies Account);
+        tx.put("customers", `m1/${cardOf(i)}`, { card: cardOf(i), points: 100, lots: [{ points: 100, expiresDay: 20_500 }], spentMinor: 0 } satisfies Account);
       }
     });
   }

@@ -10,8 +10,7 @@ import { mutatingOperations, readOperations, type Request, ErrorCode, errorBody 
 import { assert } from "./assert.js";
 import { applyCommand, applyRead, encodeOperation, type Answer, type Command, type PosCommand } from "./engine/apply.js";
 import type { AdminAction, AdminResult } from "./engine/admin.js";
-import type { MaintenanceJob } from "./engine/maintenance.js";
-import { maintenanceBatchMax } from "./engine/maintenance.js";
+import { dueJobKeys, type dueKindOfJob } from "./engine/maintenance.js";
 import type { RulesRecord, TerminalRecord } from "./engine/model.js";
 import type { NotifyCommand } from "./engine/outbox.js";
 import { rulesAt } from "./engine/rules.js";
@@ -26,8 +25,22 @@ export const maintenanceIntervalMs = 1_000;
 export const tierBatchPerTick = 200;
 /** Retry hint for an overloaded or closing daemon. */
 export const unavailableRetryAfterMs = 50;
+/**
+ * A POS change arriving while this many commands await durability is answered
+ * UNAVAILABLE (with the retry hint) at once, without running it. Four full
+ * group commits (batchCommandsMaxDefault, storage/limits.ts), about a quarter
+ * of a second of work at the 2-vCPU benchmark machine's saturation (~4,500
+ * commands/s): past saturation tills get a fast, retryable answer instead of
+ * joining a queue whose wait grows to seconds (the store's own
+ * pendingCommandsMax, 50,000 in main.ts, is a memory bound far beyond any
+ * useful wait). Half of it (two commits) refused checks at 1,000/s whenever
+ * the shared machine stalled the daemon for ~0.25 s. Admin and scheduled
+ * commands are not refused by it.
+ */
+export const posPendingCommandsMax = 1024;
 
 const unauthenticated = "unknown terminal or wrong secret";
+const overloadedMessage = "the daemon is overloaded; retry with the same operation_id";
 const dummySalt = "0".repeat(32);
 
 /**
@@ -59,6 +72,14 @@ export class LoyaltyService implements PosService {
   private tierCursor = "";
   private readonly replication: ReplicationGate | undefined;
   private schedulerPauses = 0;
+  /**
+   * The decoded message of the POS command being submitted, for the engine
+   * (see applyPos): set just before store.submit, which applies synchronously,
+   * and cleared right after. One field instead of a closure per request.
+   */
+  private decodedForApply: unknown = undefined;
+  private readonly applyWithDecoded = (tx: Parameters<typeof applyCommand>[0], command: unknown, now: number): unknown =>
+    applyCommand(tx, command as Command, now, this.decodedForApply);
 
   constructor(options: ServiceOptions) {
     this.store = options.store;
@@ -93,8 +114,16 @@ export class LoyaltyService implements PosService {
     if (readOperations.has(op)) return this.store.read((tx) => applyRead(tx, ctx, op, message, now));
     const refusal = this.replication?.writeRefusal() ?? null;
     if (refusal !== null) return unavailable(refusal);
+    if (this.store.pendingCommands >= posPendingCommandsMax) return unavailable(overloadedMessage);
     const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: ctx.cashierId, op, body: encodeOperation(op, message) };
-    return this.submitReplicated(command, now).then((r) => (r === notReplicated ? unreplicated() : r as Answer), mapStoreError);
+    let answer: Promise<unknown>;
+    this.decodedForApply = message;
+    try {
+      answer = this.submitReplicated(command, now, this.applyWithDecoded);
+    } finally {
+      this.decodedForApply = undefined;
+    }
+    return answer.then((r) => (r === notReplicated ? unreplicated() : r as Answer), mapStoreError);
   }
 
   isReady(): boolean {
@@ -133,8 +162,8 @@ export class LoyaltyService implements PosService {
    * replica's acknowledgement of the newest seq (which covers this command,
    * or, for a retry that wrote nothing, the original it answers from).
    */
-  private submitReplicated(command: Command, now: number): Promise<unknown> {
-    const durable = this.submit(command, now);
+  private submitReplicated(command: Command, now: number, apply: ApplyFn = applyPlain): Promise<unknown> {
+    const durable = this.store.submit(command, now, apply);
     const seq = this.store.lastSeq;
     const gate = this.replication;
     if (!gate) return durable;
@@ -145,7 +174,7 @@ export class LoyaltyService implements PosService {
   }
 
   private submit(command: Command, now: number): Promise<unknown> {
-    return this.store.submit(command, now, applyCommand as (tx: Parameters<typeof applyCommand>[0], c: unknown, n: number) => unknown);
+    return this.store.submit(command, now, applyPlain);
   }
 
   startScheduler(): void {
@@ -182,7 +211,7 @@ export class LoyaltyService implements PosService {
   }
 
   /**
-   * One scheduler pass: sends the due keys of each time-ordered index as a
+   * One scheduler pass: sends the due keys of each kind in the "due" table as a
    * journaled maintenance command, and re-evaluates a slice of tiers.
    * Returns how many commands it sent (tests drive it directly).
    */
@@ -192,11 +221,9 @@ export class LoyaltyService implements PosService {
     try {
       const now = this.clock();
       let sent = 0;
-      const jobs: [MaintenanceJob, "holdExpiry" | "expiry" | "idemExpiry"][] = [
-        ["sweep-holds", "holdExpiry"], ["expire-lots", "expiry"], ["forget-idempotency", "idemExpiry"],
-      ];
-      for (const [job, table] of jobs) {
-        const keys = this.store.scan(table, "", maintenanceBatchMax).map(([k]) => k).filter((k) => Number(k.slice(0, 15)) <= now);
+      const jobs: (keyof typeof dueKindOfJob)[] = ["sweep-holds", "expire-lots", "forget-idempotency"];
+      for (const job of jobs) {
+        const keys = this.store.read((tx) => dueJobKeys(tx, job, now));
         if (keys.length === 0) continue;
         await this.submit({ t: "maint", job, keys }, now);
         sent += 1;
@@ -219,6 +246,9 @@ export class LoyaltyService implements PosService {
   }
 }
 
+type ApplyFn = (tx: Parameters<typeof applyCommand>[0], command: unknown, now: number) => unknown;
+const applyPlain = applyCommand as ApplyFn;
+
 const notReplicated = Symbol("not replicated in time");
 const notReplicatedMessage = "the change is recorded on the primary but no replica confirmed it in time; retry with the same operation_id";
 
@@ -234,7 +264,7 @@ function unavailable(message: string): ExecuteResult {
 }
 
 function mapStoreError(error: unknown): ExecuteResult {
-  if (error instanceof StoreOverloadedError) return unavailable("the daemon is overloaded; retry with the same operation_id");
+  if (error instanceof StoreOverloadedError) return unavailable(overloadedMessage);
   if (error instanceof StoreClosedError) return unavailable("the daemon is shutting down; retry with the same operation_id");
   throw error;
 }

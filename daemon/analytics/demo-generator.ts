@@ -25,7 +25,7 @@ import type { DemoAction, DemoItem, DemoLine, DemoOutcome } from "../engine/demo
 import { demoItemsPerCommandMax } from "../engine/demo.js";
 import { maintenanceBatchMax } from "../engine/maintenance.js";
 import type { Program, Promotion, StoreRecord } from "../engine/model.js";
-import { key } from "../engine/model.js";
+import { dueKinds, key } from "../engine/model.js";
 import { localDay, localMonthIndex, localWeekday } from "../engine/rules.js";
 import { demoProgram, hashSecret, withCheckDigit } from "../seed.js";
 import { Random } from "./random.js";
@@ -67,7 +67,7 @@ export interface DemoDeps {
   /** The daemon's write path: the store's submit with applyCommand; resolves when durable. */
   submit(command: Command, now: number): Promise<unknown>;
   /** Keys of `table` starting with `prefix`, after `startAfter`, at most `limit` (durable and pending). */
-  scanKeys(table: "expiry" | "accounts", prefix: string, limit: number, startAfter?: string): string[];
+  scanKeys(table: "due" | "accounts", prefix: string, limit: number, startAfter?: string): string[];
   /** Lets the event loop run (POS requests); the daemon passes setImmediate. */
   yieldNow(): Promise<void>;
   onProgress?(daysDone: number, daysTotal: number, summary: DemoSummary): void;
@@ -404,16 +404,17 @@ export async function generateDemoChain(options: DemoOptions, deps: DemoDeps): P
   /** The scheduler's expiry job at `now`: every lot of this merchant due by then. */
   async function expireLots(now: number): Promise<void> {
     const due = `${key.timePrefix(now)}`;
+    const prefix = key.due(dueKinds.lots, "");
     let after: string | undefined;
     for (;;) {
-      const keys = deps.scanKeys("expiry", "", maintenanceBatchMax, after);
-      const mine = keys.filter((k) => k <= due && k.slice(16, 16 + m.length + 1) === `${m}/`);
+      const keys = deps.scanKeys("due", prefix, maintenanceBatchMax, after);
+      const mine = keys.map((k) => k.slice(prefix.length)).filter((k) => k <= due && k.slice(16, 16 + m.length + 1) === `${m}/`);
       if (mine.length > 0) {
         summary.commands += 1;
         summary.expiryRuns += 1;
         await deps.submit({ t: "maint", job: "expire-lots", keys: mine }, now);
       }
-      if (keys.length < maintenanceBatchMax || keys[keys.length - 1]! > due) return;
+      if (keys.length < maintenanceBatchMax || keys[keys.length - 1]!.slice(prefix.length) > due) return;
       after = keys[keys.length - 1];
     }
   }

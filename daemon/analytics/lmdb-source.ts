@@ -7,7 +7,7 @@ import type { Database, RootDatabase } from "lmdb";
 import type { Account, CardRecord, CheckRecord, CustomerRecord, LedgerItem, MerchantRecord, RulesRecord, StoreRecord } from "../engine/model.js";
 import { key } from "../engine/model.js";
 import type { Table } from "../engine/tx.js";
-import { decodeValue } from "../storage/encoding.js";
+import { codecOf, decodeStored } from "../storage/record-codecs.js";
 import type { ReportSource } from "./reports/source.js";
 
 type Txn = ReturnType<RootDatabase["useReadTransaction"]>;
@@ -19,11 +19,11 @@ export function lmdbSource(dbs: ReadonlyMap<Table, Database<Buffer, string>>, tr
   const db = (table: Table) => dbs.get(table)!;
   const get = <T>(table: Table, k: string): T | undefined => {
     const bytes = db(table).get(k, { transaction } as never);
-    return bytes === undefined ? undefined : decodeValue<T>(bytes);
+    return bytes === undefined ? undefined : decodeStored<T>(codecOf(table), bytes);
   };
   function* range<T>(table: Table, prefix: string): Generator<readonly [string, T]> {
     for (const { key: k, value } of db(table).getRange({ start: prefix, end: prefixEnd(prefix), transaction } as never)) {
-      yield [k as string, decodeValue<T>(value as Buffer)] as const;
+      yield [k as string, decodeStored<T>(codecOf(table), value as Buffer)] as const;
     }
   }
   function* values<T>(table: Table, prefix: string): Generator<T> {

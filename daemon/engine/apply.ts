@@ -5,7 +5,8 @@
 //
 // Idempotency (P8), checked before anything else for a mutating operation:
 // the record under (merchant, terminal, operation_id) holds a hash of the
-// operation's content and the encoded answer. Same hash → that answer, byte
+// operation's content; the encoded answer is kept in the record's "due" entry
+// (see IdempotencyRecord). Same hash → that answer, byte
 // for byte, and no effect. Different hash → CONFLICT. Otherwise the operation
 // runs on a buffered Tx: a decline drops its writes; either way the answer is
 // stored in the same transaction as the effect.
@@ -20,7 +21,7 @@ import { giftCardActivate, register } from "./enroll.js";
 import { giftCardBalance, history, identify, ledger } from "./inquiry.js";
 import { applyMaintenance, type MaintenanceCommand } from "./maintenance.js";
 import type { IdempotencyRecord } from "./model.js";
-import { key } from "./model.js";
+import { dueKinds, key } from "./model.js";
 import { applyNotify, type NotifyCommand } from "./outbox.js";
 import { refund } from "./refund.js";
 import type { ReadTx, Tx } from "./tx.js";
@@ -114,11 +115,15 @@ export function applyRead(tx: ReadTx, ctx: PosContext, op: Operation, message: u
   }
 }
 
-/** A mutating POS operation with idempotency. */
-export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
-  const decoder = decoders[cmd.op];
-  assert(decoder, `no decoder for ${cmd.op}`);
-  const message = decoder.decode(cmd.body);
+/**
+ * A mutating POS operation with idempotency. `decoded`, when given, is the
+ * operation's message that `cmd.body` was encoded from (the service has it
+ * from the network layer's decoding of the frame), which spares decoding the
+ * body again; replay has only the body. Either way the engine sees the same
+ * message: encoding then decoding a decoded message gives it back.
+ */
+export function applyPos(tx: Tx, cmd: PosCommand, now: number, decoded?: unknown): Answer {
+  const message = decoded ?? decodeOperation(cmd);
   const ctx = contextOf(cmd);
   const opId = operationIdOf(message);
   if (!opId) return answerOf(decline(E.ERROR_CODE_INVALID_ARGUMENT, "operation_id: is required", { field: "operation_id" }));
@@ -126,7 +131,11 @@ export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
   const hash = contentHash(cmd.op, cmd.body);
   const seen = tx.get<IdempotencyRecord>("idempotency", idemKey);
   if (seen) {
-    if (seen.h === hash) return { body: seen.b, errorCode: seen.c };
+    if (seen.h === hash) {
+      const body = tx.get<Uint8Array>("due", key.due(dueKinds.idempotency, key.idempotencyDue(seen.x, idemKey)));
+      assert(body instanceof Uint8Array, `the answer of operation ${idemKey} is missing`);
+      return { body, errorCode: seen.c };
+    }
     return answerOf(decline(E.ERROR_CODE_CONFLICT, "operation_id was already used for a different operation", { operation_id: opId }));
   }
   const buffer = new BufferTx(tx);
@@ -136,14 +145,22 @@ export function applyPos(tx: Tx, cmd: PosCommand, now: number): Answer {
   // the same bytes always get the same answer.
   if (answer.errorCode === E.ERROR_CODE_INVALID_ARGUMENT) return answer;
   if (!isDecline(resp)) buffer.flushTo(tx);
-  tx.put("idempotency", idemKey, { h: hash, b: answer.body, c: answer.errorCode, at: now } satisfies IdempotencyRecord);
-  tx.put("idemExpiry", `${key.timePrefix(now + idempotencyRetentionMs)}/${idemKey}`, 1);
+  const forgetAt = now + idempotencyRetentionMs;
+  tx.put("idempotency", idemKey, { h: hash, c: answer.errorCode, at: now, x: forgetAt } satisfies IdempotencyRecord);
+  tx.put("due", key.due(dueKinds.idempotency, key.idempotencyDue(forgetAt, idemKey)), answer.body);
   return answer;
 }
 
-export function applyCommand(tx: Tx, cmd: Command, now: number): Answer | AdminResult | { done: number } | DemoOutcome {
+function decodeOperation(cmd: PosCommand): unknown {
+  const decoder = decoders[cmd.op];
+  assert(decoder, `no decoder for ${cmd.op}`);
+  return decoder.decode(cmd.body);
+}
+
+/** `decoded`: see applyPos (only for a POS command). */
+export function applyCommand(tx: Tx, cmd: Command, now: number, decoded?: unknown): Answer | AdminResult | { done: number } | DemoOutcome {
   switch (cmd.t) {
-    case "pos": return applyPos(tx, cmd, now);
+    case "pos": return applyPos(tx, cmd, now, decoded);
     case "admin": return applyAdmin(tx, cmd, now);
     case "maint": return applyMaintenance(tx, cmd, now);
     case "demo": return applyDemo(tx, cmd, now);

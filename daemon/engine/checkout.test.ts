@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../protocol/codec.js";
 import { day, EngineFixture, line, replay } from "./test-support/engine-fixture.js";
 import type { Account, CheckRecord } from "./model.js";
+import { dueJobKeys } from "./maintenance.js";
 import { demoProgram } from "../seed.js";
 
 const E = ErrorCode;
@@ -329,12 +330,10 @@ describe("tiers (E2) and scheduled jobs (E1)", () => {
     const card = f.bonusCard(0);
     const calc = f.send("calculate", { card: { cardNumber: card }, lines: [line("grocery", 100_000)], redeemPoints: 100 }).calculate!;
     f.now += 366 * day;
-    const due = f.tx.scan("expiry").map(([k]) => k).filter((k) => Number(k.slice(0, 15)) <= f.now);
-    f.command({ t: "maint", job: "expire-lots", keys: due });
+    f.command({ t: "maint", job: "expire-lots", keys: dueJobKeys(f.tx, "expire-lots", f.now) });
     const ledger = f.send("ledger", { card: { cardNumber: card } }).ledger!;
     expect(ledger.entries![0]).toMatchObject({ points: -500, reason: 6 });
-    const holds = f.tx.scan("holdExpiry").map(([k]) => k);
-    f.command({ t: "maint", job: "sweep-holds", keys: holds });
+    f.command({ t: "maint", job: "sweep-holds", keys: dueJobKeys(f.tx, "sweep-holds", f.now) });
     expect(f.tx.get<CheckRecord>("checks", `${f.merchantId}/${calc.checkId}`)!.state).toBe("cancelled");
     expect(f.tx.get<Account>("accounts", `${f.merchantId}/${card}`)!.holds).toEqual([]);
   });

@@ -14,7 +14,7 @@ import {
   type MerchantView, type PosContext, type Resp,
 } from "./common.js";
 import type { Account, CardRecord, CheckRecord, CountersRecord, CustomerRecord, LedgerItem, Program, RulesVersion } from "./model.js";
-import { key } from "./model.js";
+import { dueKinds, key } from "./model.js";
 import { receiptOfferLines, type Audience } from "./offers.js";
 import { notifyCheck } from "./outbox.js";
 import { priceCheck, type BasketLine, type PricedCheck, type RedeemRequest } from "./pricing.js";
@@ -131,8 +131,8 @@ export function calculate(tx: Tx, ctx: PosContext, req: loyalty.v1.CalculateRequ
     receiptLines: priced.receiptLines, gift: [], consumed: [], refundedMinor: 0, refunds: 0, offline: false,
   };
   tx.put("checks", key.check(ctx.merchantId, id), check);
-  if (previous) tx.del("holdExpiry", `${key.timePrefix(previous.expiresAt)}/${ctx.merchantId}/${id}`);
-  tx.put("holdExpiry", `${key.timePrefix(expiresAt)}/${ctx.merchantId}/${id}`, 1);
+  if (previous) tx.del("due", key.due(dueKinds.hold, key.holdDue(previous.expiresAt, ctx.merchantId, id)));
+  tx.put("due", key.due(dueKinds.hold, key.holdDue(expiresAt, ctx.merchantId, id)), 1);
 
   let balances: loyalty.v1.Balances.$Properties | undefined;
   if (member?.card.kind === "bonus") {
@@ -266,7 +266,7 @@ export function confirm(tx: Tx, ctx: PosContext, req: loyalty.v1.ConfirmRequest,
     consumed, gift: gift.cards.map((c, i) => ({ card: c.number, amt: gift.amounts[i]!, ret: 0 })),
   };
   tx.put("checks", key.check(ctx.merchantId, check.id), confirmed);
-  tx.del("holdExpiry", `${key.timePrefix(check.expiresAt)}/${ctx.merchantId}/${check.id}`);
+  tx.del("due", key.due(dueKinds.hold, key.holdDue(check.expiresAt, ctx.merchantId, check.id)));
   indexHistory(tx, ctx.merchantId, confirmed);
   notifyCheck(tx, ctx, confirmed, now);
   return {
@@ -287,7 +287,7 @@ function audienceOf(tx: Tx, ctx: PosContext, view: MerchantView, cardNumber: str
 
 /** Lets the expiry job find cards with lots expiring at `exp` without scanning every account. */
 export function indexExpiry(tx: Tx, merchantId: string, cardNumber: string, exp: number): void {
-  tx.put("expiry", `${key.timePrefix(exp)}/${merchantId}/${cardNumber}`, 1);
+  tx.put("due", key.due(dueKinds.lots, key.lotsDue(exp, merchantId, cardNumber)), 1);
 }
 
 /** Gives back exactly the lots a confirm consumed (debt is paid first). */
@@ -322,7 +322,7 @@ export function cancel(tx: Tx, ctx: PosContext, req: loyalty.v1.CancelRequest, n
       }
     }
     tx.put("checks", key.check(ctx.merchantId, check.id), cancelled);
-    tx.del("holdExpiry", `${key.timePrefix(check.expiresAt)}/${ctx.merchantId}/${check.id}`);
+    tx.del("due", key.due(dueKinds.hold, key.holdDue(check.expiresAt, ctx.merchantId, check.id)));
     return { cancel: { checkId: check.id, state: loyalty.v1.CheckState.CHECK_STATE_CANCELLED, pointsReleased: released, balances } };
   }
   if (check.state !== "confirmed") return decline(E.ERROR_CODE_INVALID_STATE, `the check is already ${check.state}`);

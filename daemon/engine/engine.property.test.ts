@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeResponse, ErrorCode, type Operation } from "../../protocol/codec.js";
 import { assertAccount } from "./account.js";
+import { dueJobKeys } from "./maintenance.js";
 import type { Account, CheckRecord, LedgerItem } from "./model.js";
 import { EngineFixture, line, replay } from "./test-support/engine-fixture.js";
 
@@ -116,9 +117,8 @@ describe("engine under random operation sequences", () => {
             f.now += s.minutes * 60_000;
             break;
           case "jobs": {
-            const due = (table: "expiry" | "holdExpiry") => f.tx.scan(table).map(([k]) => k).filter((k) => Number(k.slice(0, 15)) <= f.now);
-            f.command({ t: "maint", job: "expire-lots", keys: due("expiry") });
-            f.command({ t: "maint", job: "sweep-holds", keys: due("holdExpiry") });
+            f.command({ t: "maint", job: "expire-lots", keys: dueJobKeys(f.tx, "expire-lots", f.now) });
+            f.command({ t: "maint", job: "sweep-holds", keys: dueJobKeys(f.tx, "sweep-holds", f.now) });
             f.command({ t: "maint", job: "reevaluate-tiers", keys: Array.from({ length: cards }, (_, i) => `${f.merchantId}/${f.bonusCard(i)}`) });
             break;
           }

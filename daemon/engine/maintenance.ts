@@ -1,6 +1,7 @@
 // Scheduled jobs, journaled like everything else (SPEC E1: "expiry runs on
 // schedule and is journaled"). The scheduler (service.ts) finds due keys in
-// the time-ordered index tables and sends them in the command; the engine
+// the time-ordered "due" table (one kind prefix per job) and sends them, without
+// the prefix, in the command; the engine
 // re-checks each against `now`, so a replay does exactly the same.
 //
 // - sweep-holds: calculations whose hold ran out become "cancelled" and their
@@ -13,24 +14,41 @@ import { assert } from "../assert.js";
 import { expireLots, spend12m, withoutHold } from "./account.js";
 import { appendLedger, ledgerItem } from "./common.js";
 import type { Account, CheckRecord, MerchantRecord, RulesRecord } from "./model.js";
-import { key } from "./model.js";
+import { dueKinds, key, type DueKind } from "./model.js";
 import { localMonthIndex, tierForSpend, tierRank } from "./rules.js";
-import type { Tx } from "./tx.js";
+import type { ReadTx, Tx } from "./tx.js";
 
 export type MaintenanceJob = "sweep-holds" | "expire-lots" | "forget-idempotency" | "reevaluate-tiers";
+
+/** The "due" entries each time-driven job works through. */
+export const dueKindOfJob: Readonly<Record<Exclude<MaintenanceJob, "reevaluate-tiers">, DueKind>> = {
+  "sweep-holds": dueKinds.hold, "expire-lots": dueKinds.lots, "forget-idempotency": dueKinds.idempotency,
+};
 
 export interface MaintenanceCommand {
   t: "maint";
   job: MaintenanceJob;
-  /** Index keys (time-prefixed) for the first three jobs; account keys (merchant/card) for tiers. */
+  /** Job keys (time-prefixed, without the due kind) for the first three jobs; account keys (merchant/card) for tiers. */
   keys: string[];
 }
 
 /** Keys one maintenance command handles: bounds the work of one apply. */
 export const maintenanceBatchMax = 500;
 
-function dueAt(indexKey: string): number {
-  return Number(indexKey.slice(0, 15));
+function dueAt(jobKey: string): number {
+  return Number(jobKey.slice(0, 15));
+}
+
+/** The job keys of `job` due at `now`, oldest first, at most maintenanceBatchMax: what the scheduler sends. */
+export function dueJobKeys(tx: ReadTx, job: keyof typeof dueKindOfJob, now: number): string[] {
+  const prefix = key.due(dueKindOfJob[job], "");
+  const keys: string[] = [];
+  for (const [k] of tx.scan("due", prefix, maintenanceBatchMax)) {
+    const jobKey = k.slice(prefix.length);
+    if (dueAt(jobKey) > now) break; // sorted by due time: nothing later is due
+    keys.push(jobKey);
+  }
+  return keys;
 }
 
 export function applyMaintenance(tx: Tx, cmd: MaintenanceCommand, now: number): { done: number } {
@@ -42,10 +60,10 @@ export function applyMaintenance(tx: Tx, cmd: MaintenanceCommand, now: number): 
       continue;
     }
     if (dueAt(k) > now) continue;
+    const dueKey = key.due(dueKindOfJob[cmd.job], k);
     if (cmd.job === "sweep-holds") {
-      const table = "holdExpiry";
-      if (tx.get(table, k) === undefined) continue;
-      tx.del(table, k);
+      if (tx.get("due", dueKey) === undefined) continue;
+      tx.del("due", dueKey);
       const [, m, id] = k.split("/") as [string, string, string];
       const check = tx.get<CheckRecord>("checks", key.check(m, id));
       if (check?.state !== "calculated" || check.expiresAt > now) continue;
@@ -56,8 +74,8 @@ export function applyMaintenance(tx: Tx, cmd: MaintenanceCommand, now: number): 
       }
       done += 1;
     } else if (cmd.job === "expire-lots") {
-      if (tx.get("expiry", k) === undefined) continue;
-      tx.del("expiry", k);
+      if (tx.get("due", dueKey) === undefined) continue;
+      tx.del("due", dueKey);
       const [, m, card] = k.split("/") as [string, string, string];
       const accountKey = key.card(m, card);
       const account = tx.get<Account>("accounts", accountKey);
@@ -69,7 +87,7 @@ export function applyMaintenance(tx: Tx, cmd: MaintenanceCommand, now: number): 
       done += 1;
     } else {
       const idemKey = k.slice(16);
-      tx.del("idemExpiry", k);
+      tx.del("due", dueKey);
       tx.del("idempotency", idemKey);
       done += 1;
     }

@@ -191,14 +191,21 @@ export interface LedgerItem {
 }
 
 
+/**
+ * What an operation_id was used for. The answer itself (the encoded Response
+ * body) is the value of the operation's "due" entry, i/<timePrefix(x)>/<key>:
+ * that table is written in time order, so a large answer lands on the page
+ * being appended to, and the record here, written at a random place (ids are
+ * random), stays small. Both are forgotten together.
+ */
 export interface IdempotencyRecord {
   /** Content hash of the operation (hex). */
   h: string;
-  /** The encoded Response body answered the first time. */
-  b: Uint8Array;
-  /** Its error code (0 = success). */
+  /** The answer's error code (0 = success). */
   c: number;
   at: number;
+  /** When it is forgotten: the due time of its "due" entry, which holds the answer. */
+  x: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -301,6 +308,14 @@ export interface CountersRecord {
   refund: number;
 }
 
+/**
+ * The kinds of entries in the "due" table, each the prefix of its keys. After
+ * the prefix, a key is the job key a maintenance command carries: a fixed-width
+ * due time first (key.timePrefix), so each kind's entries sort by due time.
+ */
+export const dueKinds = { hold: "h", lots: "e", idempotency: "i" } as const;
+export type DueKind = (typeof dueKinds)[keyof typeof dueKinds];
+
 export const key = {
   merchant: (m: string) => m,
   store: (m: string, s: string) => `${m}/${s}`,
@@ -314,6 +329,12 @@ export const key = {
   timePrefix: (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, "0"),
   /** Fixed-width and inverted, so a forward scan lists the newest first. */
   newestFirst: (n: number) => String(9_000_000_000_000_000 - Math.floor(n)).padStart(16, "0"),
+  /** A job key: the due time, then what is due. */
+  holdDue: (expiresAt: number, m: string, checkId: string) => `${key.timePrefix(expiresAt)}/${m}/${checkId}`,
+  lotsDue: (exp: number, m: string, card: string) => `${key.timePrefix(exp)}/${m}/${card}`,
+  idempotencyDue: (expiresAt: number, idemKey: string) => `${key.timePrefix(expiresAt)}/${idemKey}`,
+  /** Where a job key is stored in the "due" table. */
+  due: (kind: DueKind, jobKey: string) => `${kind}/${jobKey}`,
   historyEntry: (m: string, card: string, at: number, checkId: string) => `${key.historyOf(m, card)}${key.newestFirst(at)}/${checkId}`,
   ledgerEntry: (m: string, card: string, seq: number) => `${key.ledgerOf(m, card)}${key.newestFirst(seq)}`,
   draw: (m: string, drawId: string) => `${m}/${drawId}`,

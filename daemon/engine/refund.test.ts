@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assertAccount } from "./account.js";
+import { dueJobKeys } from "./maintenance.js";
 import type { Account } from "./model.js";
 import { EngineFixture, day, line, replay } from "./test-support/engine-fixture.js";
 
@@ -20,7 +21,7 @@ describe("refunds (P5)", () => {
     expect(returned.exp).toBeLessThanOrEqual(f.now);
     expect(f.activePoints(card)).toBe(0); // expired points are not spendable
 
-    const due = f.tx.scan("expiry").map(([k]) => k).filter((k) => Number(k.slice(0, 15)) <= f.now);
+    const due = dueJobKeys(f.tx, "expire-lots", f.now);
     f.command({ t: "maint", job: "expire-lots", keys: due });
     const after = f.tx.get<Account>("accounts", `${f.merchantId}/${card}`)!;
     expect(after.lots.some((l) => l.id === returned.id)).toBe(false);

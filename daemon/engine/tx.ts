@@ -26,11 +26,13 @@ export type Table =
   | "activity"    // per card, newest first: merchantId/cardNumber/l/invertedSeq → a ledger entry (balance change);
                   // merchantId/cardNumber/h/invertedTime/checkId → { id, at } (a purchase in the history).
                   // One table so a confirm's ledger and history writes land on the same page.
-  | "idempotency" // key: merchantId/terminalId/operationId → content hash + answer
+  | "idempotency" // key: merchantId/terminalId/operationId → content hash, answer code (the answer is in "due")
   | "rules"       // key: merchantId → program and promotions, versioned
-  | "expiry"      // key: day/merchantId/cardNumber → index of cards with lots to expire
-  | "holdExpiry"  // key: expiresAtMs/merchantId/checkId → calculated checks whose hold ends then
-  | "idemExpiry"  // key: expiresAtMs/idempotencyKey → idempotency records to forget then
+  | "due"         // what a scheduled job must do at a time: kind/dueAtMs/... (see `dueKinds` in model.ts):
+                  // h/expiresAtMs/merchantId/checkId → calculated checks whose hold ends then;
+                  // e/dayEndMs/merchantId/cardNumber → cards with lots to expire then;
+                  // i/expiresAtMs/idempotencyKey → the answer of an idempotency record to forget then.
+                  // One table, not three, so a check's index writes dirty one B-tree per commit.
   | "admins"      // key: admin user name → hashed credential
   | "audit"       // key: atMs/counter → one audited admin call (who, what, when, outcome)
   | "offers"      // key: merchantId → every offer of the merchant and its receipt message (offers.ts)
@@ -39,7 +41,7 @@ export type Table =
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
-  "checks", "activity", "idempotency", "rules", "expiry", "holdExpiry", "idemExpiry",
+  "checks", "activity", "idempotency", "rules", "due",
   "admins", "audit", "offers", "draws", "outbox",
 ];
 

@@ -15,6 +15,7 @@
 //   but a shutdown still waits for the work, e.g. a commit, to finish).
 import type { WebSocket } from "uWebSockets.js";
 import { assert } from "../assert.js";
+import type { Operation } from "../../protocol/codec.js";
 import type { TerminalSession } from "./pos-service.js";
 
 /** What uWS keeps for each socket. uWS copies this object's properties, so the state lives in `connection`. */
@@ -22,8 +23,20 @@ export interface SocketData {
   readonly connection: Connection;
 }
 
+/** The outcome of an asynchronous execute(), waiting to be sent with the connection's other answers (pos-endpoint.ts). */
+export interface SettledRequest {
+  readonly requestId: number;
+  readonly operation: Operation;
+  readonly receivedAtMs: number;
+  readonly result: unknown;
+  /** undefined: `result` is the answer; anything else: execute() rejected with it. */
+  readonly error: unknown;
+}
+
 export class Connection {
   socket: WebSocket<SocketData> | null = null;
+  /** Settled requests not yet answered; sent together under one cork, then emptied. */
+  settled: SettledRequest[] = [];
   /** Set by a successful hello; never changes afterwards. */
   session: TerminalSession | null = null;
   helloFailures = 0;

@@ -197,6 +197,18 @@ describe("requests", () => {
     expect(await ts.metricValue("loyalty_pos_requests_total", { operation: "identify", code: "ok" })).toBe(count);
   });
 
+  it("answers released together (as a group commit does) on two connections: each gets its own, in release order", async () => {
+    const ts = await serve();
+    const first = await ts.authenticated();
+    const second = await ts.authenticated();
+    for (let i = 0; i < 6; i += 1) (i % 2 === 0 ? first : second).send(identifyRequest(100 + i, `hold-${i}`));
+    await ts.service.whenHeld(6);
+    for (const i of [5, 0, 3, 4, 1, 2]) ts.service.release(`hold-${i}`);
+    expect((await first.next(3)).map((answer) => answer.requestId)).toEqual([100, 104, 102]);
+    expect((await second.next(3)).map((answer) => answer.requestId)).toEqual([105, 103, 101]);
+    expect(await ts.metricValue("loyalty_pos_requests_total", { operation: "identify", code: "ok" })).toBe(6);
+  });
+
   it("answers past the in-flight limit with LIMIT_EXCEEDED and accepts again once one completes", async () => {
     const ts = await serve(["--in-flight-max", "4"]);
     const client = await ts.authenticated();

@@ -41,7 +41,7 @@ import { drainRetryAfterMs, frameBytesHardFactor, helloFailuresPerConnectionMax,
 import type { Logger } from "../observability/logger.js";
 import { codeLabel, type FrameRejectReason, type Metrics } from "../observability/metrics.js";
 import type { Clock } from "./clock.js";
-import { ConnectionTable, type Connection, type SocketData } from "./connection.js";
+import { ConnectionTable, type Connection, type SettledRequest, type SocketData } from "./connection.js";
 import type { ExecuteResult, PosService } from "./pos-service.js";
 
 /** WebSocket close codes (RFC 6455 §7.4.1) the endpoint sends. */
@@ -92,6 +92,12 @@ function isExecuteResult(value: unknown): value is ExecuteResult {
 export class PosEndpoint {
   readonly connections = new ConnectionTable();
   private draining = false;
+  /** Connections with settled requests to answer at the next flush, each once. */
+  private connectionsToFlush: Connection[] = [];
+  private readonly flushCallback = (): void => this.flushSettled();
+  /** Labelled metric children by operation and code (bounded: both are finite enums). */
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly requestDurations = new Map<string, { observe(value: number): void }>();
 
   constructor(private readonly deps: PosEndpointDeps) {}
 
@@ -294,23 +300,58 @@ export class PosEndpoint {
     );
   }
 
-  /** An async execute() settled: answer it (corked, as we are outside a uWS callback) or drop it. */
+  /**
+   * An async execute() settled: queue its answer and flush in a microtask, so
+   * that every answer a group commit releases to one connection goes out under
+   * one cork (one socket write) instead of one write each. The flush is queued
+   * before the request leaves the in-flight count, so a shutdown waiting for
+   * that count to reach zero runs after these answers are sent.
+   */
   private settle(connection: Connection, requestId: number, operation: Operation, receivedAtMs: number, result: ExecuteResult | undefined, error: unknown): void {
     try {
+      connection.settled.push({ requestId, operation, receivedAtMs, result, error });
+      if (connection.settled.length === 1) {
+        if (this.connectionsToFlush.length === 0) queueMicrotask(this.flushCallback);
+        this.connectionsToFlush.push(connection);
+      }
       this.connections.finishRequest(connection, requestId);
-      const socket = connection.socket;
-      const respond = (): void => {
-        if (error !== undefined) this.failInternal(connection, requestId, operation, receivedAtMs, error);
-        else this.answerResult(connection, requestId, operation, receivedAtMs, result);
-      };
-      // A closed socket: still counted as answered (the work happened), then dropped in answer().
-      if (socket === null) respond();
-      else socket.cork(respond);
     } catch (failure) {
       // Rethrown from a promise callback, an AssertionError becomes an
       // unhandled rejection, which ends the process like an uncaught exception.
       this.crashOnAssertion(failure);
       this.deps.logger.error({ err: failure, connectionId: connection.id, operation, requestId }, "answer failed");
+    }
+  }
+
+  /** Answers every queued settled request, one cork per connection (we are outside a uWS callback), or drops them if the socket closed. */
+  private flushSettled(): void {
+    const connections = this.connectionsToFlush;
+    this.connectionsToFlush = [];
+    for (const connection of connections) {
+      const settled = connection.settled;
+      connection.settled = [];
+      const respond = (): void => {
+        for (const s of settled) this.respondSettled(connection, s);
+      };
+      try {
+        // A closed socket: still counted as answered (the work happened), then dropped in answer().
+        if (connection.socket === null) respond();
+        else connection.socket.cork(respond);
+      } catch (failure) {
+        // Thrown from a microtask, an AssertionError ends the process like any uncaught exception.
+        this.crashOnAssertion(failure);
+        this.deps.logger.error({ err: failure, connectionId: connection.id }, "answer failed");
+      }
+    }
+  }
+
+  private respondSettled(connection: Connection, s: SettledRequest): void {
+    try {
+      if (s.error !== undefined) this.failInternal(connection, s.requestId, s.operation, s.receivedAtMs, s.error);
+      else this.answerResult(connection, s.requestId, s.operation, s.receivedAtMs, s.result);
+    } catch (failure) {
+      this.crashOnAssertion(failure);
+      this.deps.logger.error({ err: failure, connectionId: connection.id, operation: s.operation, requestId: s.requestId }, "answer failed");
     }
   }
 
@@ -419,7 +460,13 @@ export class PosEndpoint {
   /** Sends one answer and records it. `body` is an encoded Response without request_id. */
   private answer(connection: Connection, requestId: number, label: string, code: number, body: Uint8Array, receivedAtMs: number): void {
     const { metrics, clock } = this.deps;
-    metrics.posRequests.labels(label, codeLabel(code)).inc();
+    const counterKey = `${label}\u0000${codeLabel(code)}`;
+    let counter = this.requestCounters.get(counterKey);
+    if (counter === undefined) {
+      counter = metrics.posRequests.labels(label, codeLabel(code));
+      this.requestCounters.set(counterKey, counter);
+    }
+    counter.inc();
     const socket = connection.socket;
     if (socket === null) {
       metrics.posAnswersDropped.labels("closed").inc();
@@ -428,7 +475,12 @@ export class PosEndpoint {
     // 2: dropped because the reader is past maxBackpressure; uWS is closing
     // the connection (closeOnBackpressureLimit). 0: buffered, drains later.
     if (socket.send(withRequestId(body, requestId), true, false) === 2) metrics.posAnswersDropped.labels("backpressure").inc();
-    metrics.posRequestDuration.labels(label).observe((clock.monotonicMs() - receivedAtMs) / 1000);
+    let duration = this.requestDurations.get(label);
+    if (duration === undefined) {
+      duration = metrics.posRequestDuration.labels(label);
+      this.requestDurations.set(label, duration);
+    }
+    duration.observe((clock.monotonicMs() - receivedAtMs) / 1000);
   }
 
   private close(connection: Connection, code: number, reason: string): void {

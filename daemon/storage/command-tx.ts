@@ -10,10 +10,11 @@
 //   Tx around would otherwise read or write outside any command.
 // - Values are encoded at `put` (a later mutation of the object by the engine
 //   cannot change what is stored) and decoded at every `get` (the engine never
-//   holds a reference into stored state).
+//   holds a reference into stored state), with the table's record codec
+//   (record-codecs.ts) where it has one.
 import type { ReadTx, Table, Tx } from "../engine/tx.js";
 import { assert } from "../assert.js";
-import { decodeValue, encodeValue } from "./encoding.js";
+import { codecOf, decodeStored, encodeStored } from "./record-codecs.js";
 import { assertKey } from "./keys.js";
 import { writesPerCommandMax } from "./limits.js";
 
@@ -43,14 +44,14 @@ export class CommandTx implements Tx {
     assertKey(key);
     if (this.writes !== null) {
       const local = this.writes.get(table + "\u0000" + key);
-      if (local !== undefined) return local.bytes === null ? undefined : decodeValue<T>(local.bytes);
+      if (local !== undefined) return local.bytes === null ? undefined : decodeStored<T>(codecOf(table), local.bytes);
     }
     return this.state.readValue<T>(table, key);
   }
 
   put(table: Table, key: string, value: unknown): void {
     assert(this.active, "Tx used after its command finished");
-    this.record(table, key, encodeValue(value));
+    this.record(table, key, encodeStored(codecOf(table), value));
   }
 
   del(table: Table, key: string): void {

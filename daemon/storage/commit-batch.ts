@@ -2,9 +2,12 @@
 // handed to LMDB, committed together in one LMDB transaction.
 //
 // Contract:
-// - `touchedTables[i]`/`touchedKeys[i]` list each key written by the batch
-//   once (the overlay entry's `batchId` deduplicates); the bytes written are
-//   whatever the overlay holds for the key when the batch is sealed.
+// - `touchedTables[i]`/`touchedKeys[i]`/`touchedBytes[i]` list each key
+//   written by the batch once (the overlay entry's `batchId` and `index`
+//   deduplicate) with the newest bytes the batch's own commands wrote for it
+//   (null = delete). A later batch writing the same key does not change them:
+//   a batch waiting behind the one in flight must commit exactly its own
+//   commands' effects, never a later command's.
 // - `journalSeqs` are contiguous and increasing; their entries commit in the
 //   same transaction as the writes.
 // - Waiters are every command whose answer depends on this batch: the writers
@@ -28,6 +31,7 @@ function handOverResolvers(resolve: (value: unknown) => void, reject: (reason: u
 export class CommitBatch {
   readonly touchedTables: Table[] = [];
   readonly touchedKeys: string[] = [];
+  readonly touchedBytes: (Buffer | null)[] = [];
   readonly journalSeqs: number[] = [];
   readonly journalBytes: Buffer[] = [];
   private readonly resolves: ((value: unknown) => void)[] = [];

@@ -34,7 +34,10 @@ export interface LmdbLayout {
   readonly system: TableDb;
 }
 
-export const schemaVersion = 1;
+// 2: the three time indexes (holdExpiry, expiry, idemExpiry) became one "due" table.
+// 3: accounts and checks in fixed-schema encodings (record-codecs.ts).
+// 4: idempotency answers in the time-ordered "due" table, not in the idempotency records.
+export const schemaVersion = 4;
 export const systemKeySchemaVersion = "schemaVersion";
 export const systemKeyLastSeq = "lastSeq";
 

@@ -19,6 +19,8 @@ import { compareKeys } from "./keys.js";
 export interface OverlayEntry {
   bytes: Buffer | null;
   batchId: number;
+  /** Where the key is listed in that batch's touched* arrays. */
+  index: number;
 }
 
 export type OverlayTable = Map<string, OverlayEntry>;

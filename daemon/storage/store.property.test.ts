@@ -12,6 +12,7 @@
 // STORAGE_PROPERTY_RUNS=<n> runs more cases.
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { batchCommandsMaxDefault } from "./limits.js";
 import { iterateJournal, replayJournal } from "./replay.js";
 import { StoreOverloadedError, type Durability, type Store } from "./store.js";
 import { applyBank, BankBoom, bankSnapshot, ModelBank, type BankCommand, type BankTable } from "./test-support/counter-bank.js";
@@ -56,20 +57,23 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 interface Scenario {
   readonly steps: readonly Step[];
   readonly pendingCommandsMax: number;
+  /** Small caps make turns fill several batches queued behind the one in flight, writing the same keys. */
+  readonly batchCommandsMax: number;
   readonly durability: Durability;
 }
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   steps: fc.array(step, { minLength: 1, maxLength: 30 }),
   pendingCommandsMax: fc.integer({ min: 2, max: 40 }),
+  batchCommandsMax: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant(batchCommandsMaxDefault)),
   durability: fc.constantFrom<Durability>("none", "sync"),
 });
 
 const nextImmediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function runScenario({ steps, pendingCommandsMax, durability }: Scenario): Promise<void> {
+async function runScenario({ steps, pendingCommandsMax, batchCommandsMax, durability }: Scenario): Promise<void> {
   const dir = stores.dir();
-  let store: Store = await stores.open(dir, { durability, pendingCommandsMax });
+  let store: Store = await stores.open(dir, { durability, pendingCommandsMax, batchCommandsMax });
   const model = new ModelBank();
   const outstanding = new Set<Promise<unknown>>();
   const problems: string[] = []; // found in promise callbacks, asserted at the end
@@ -135,7 +139,7 @@ async function runScenario({ steps, pendingCommandsMax, durability }: Scenario):
       await settle();
       const digest = store.digest();
       await store.close();
-      store = await stores.open(dir, { durability, pendingCommandsMax });
+      store = await stores.open(dir, { durability, pendingCommandsMax, batchCommandsMax });
       expect(store.digest()).toBe(digest);
     }
     checkVisibleState();

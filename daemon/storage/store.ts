@@ -16,6 +16,11 @@
 //   never escape a request handler under load. If `apply` throws, its writes
 //   are discarded and the error is thrown synchronously, as is: it is an
 //   engine bug and must not be mistaken for a store condition.
+// - A batch holds at most `batchCommandsMax` commands; the next command
+//   starts a new batch queued behind it. So one commit's completion answers a
+//   bounded number of requests in one event-loop turn, however far behind the
+//   disk is (without it, overload became a convoy: 1,600-command commits
+//   whose answers and follow-up requests held the event loop for 0.4 s).
 // - Batches commit strictly one after another: batch N+1 is handed to LMDB
 //   only after batch N is durable. So if N fails, nothing that read N's
 //   effects can reach disk; the store then rejects every pending request and
@@ -43,9 +48,10 @@ import { CommandTx, ReadOnlyTx, type LocalWrite, type StateReader } from "./comm
 import { decodeValue, encodeValue } from "./encoding.js";
 import { StoreClosedError, StoreFailedError, StoreOverloadedError } from "./errors.js";
 import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "./journal.js";
-import { journalPageMax, pendingCommandsCeiling, scanLimitMax } from "./limits.js";
+import { batchCommandsMaxDefault, journalPageMax, pendingCommandsCeiling, scanLimitMax } from "./limits.js";
 import { layoutSizes, openLayout, readOrInitSystem, systemKeyLastSeq, type Durability, type LmdbLayout, type TableDb } from "./lmdb-layout.js";
 import { visitMerged, type OverlayTable } from "./overlay.js";
+import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
 
 export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
 export type { Durability } from "./lmdb-layout.js";
@@ -72,6 +78,8 @@ export interface StoreOptions {
   readonly mapSizeBytes: number;
   /** Commands that may await durability at once; beyond it `submit` rejects with StoreOverloadedError. */
   readonly pendingCommandsMax: number;
+  /** Commands per LMDB transaction (group commit); default `batchCommandsMaxDefault` (limits.ts). */
+  readonly batchCommandsMax?: number;
   /** Called after each batch is durable (metrics). Must not throw. */
   readonly onCommit?: (info: CommitInfo) => void;
 }
@@ -108,6 +116,8 @@ const openPaths = new Set<string>();
 interface TableState {
   readonly db: TableDb;
   readonly overlay: OverlayTable;
+  /** The table's fixed-schema record codec, if it has one. */
+  readonly codec: RecordCodec | undefined;
   /** Decoded values of a configuration table, shared by every reader; null for other tables. */
   readonly decoded: Map<string, unknown> | null;
 }
@@ -139,6 +149,9 @@ export class Store implements StateReader {
   private readonly tableStates: Map<Table, TableState>;
   /** The batch accumulating commands; not yet handed to LMDB. */
   private current: CommitBatch | null = null;
+  /** Full batches waiting for the one in flight, oldest first; only while `current` is open after them. */
+  private readonly sealed: CommitBatch[] = [];
+  private readonly batchCommandsMax: number;
   /** The batch LMDB is committing; at most one. */
   private inFlight: CommitBatch | null = null;
   private nextBatchId = 1;
@@ -164,10 +177,11 @@ export class Store implements StateReader {
   ) {
     this.tableStates = new Map();
     for (const [table, db] of layout.tableDbs) {
-      this.tableStates.set(table, { db, overlay: new Map(), decoded: decodedCacheTables.has(table) ? new Map() : null });
+      this.tableStates.set(table, { db, overlay: new Map(), codec: codecOf(table), decoded: decodedCacheTables.has(table) ? new Map() : null });
     }
     this.assignedSeq = lastSeq;
     this.committedSeq = lastSeq;
+    this.batchCommandsMax = options.batchCommandsMax ?? batchCommandsMaxDefault;
   }
 
   static async open(options: StoreOptions): Promise<Store> {
@@ -179,6 +193,10 @@ export class Store implements StateReader {
       options.pendingCommandsMax >= 1 && options.pendingCommandsMax <= pendingCommandsCeiling,
       `pendingCommandsMax must be in 1..${pendingCommandsCeiling}`,
     );
+    if (options.batchCommandsMax !== undefined) {
+      assertSafeInteger(options.batchCommandsMax, "batchCommandsMax");
+      assert(options.batchCommandsMax >= 1, "batchCommandsMax must be at least 1");
+    }
     const path = resolvePath(options.path);
     assert(!openPaths.has(path), `store ${path} is already open in this process`);
 
@@ -210,6 +228,11 @@ export class Store implements StateReader {
 
   get pendingCommandsMax(): number {
     return this.options.pendingCommandsMax;
+  }
+
+  /** Commands (and read-only waiters) submitted and not yet durable: what a new command would wait behind. */
+  get pendingCommands(): number {
+    return this.pendingCount;
   }
 
   isHealthy(): boolean {
@@ -248,7 +271,7 @@ export class Store implements StateReader {
 
     const writes = tx.writes;
     if (writes === null) {
-      const newest = this.current ?? this.inFlight;
+      const newest = this.current ?? this.sealed[this.sealed.length - 1] ?? this.inFlight;
       if (newest === null) return Promise.resolve(result);
       this.pendingCount++;
       return newest.addWaiter(result) as Promise<R>;
@@ -258,7 +281,12 @@ export class Store implements StateReader {
     // cannot be encoded, this throws and nothing of the command remains.
     const seq = this.assignedSeq + 1;
     const journalBytes = encodeJournalEntry(seq, now, command);
-    const batch = this.current ?? this.openBatch();
+    let batch = this.current ?? this.openBatch();
+    if (batch.commandCount >= this.batchCommandsMax) {
+      this.sealed.push(batch);
+      this.current = null;
+      batch = this.openBatch();
+    }
     this.stage(writes, batch);
     batch.journalSeqs.push(seq);
     batch.journalBytes.push(journalBytes);
@@ -270,7 +298,7 @@ export class Store implements StateReader {
   /** Resolves when nothing is pending; rejects with the failure if the store failed. */
   idle(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.current === null && this.inFlight === null) return Promise.resolve();
+    if (this.current === null && this.inFlight === null && this.sealed.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.idleResolves.push(resolve);
       this.idleRejects.push(reject);
@@ -289,7 +317,7 @@ export class Store implements StateReader {
     const state = this.tableState(table);
     const entries: ScanEntry<T>[] = [];
     visitMerged(state.db, state.overlay, { prefix, startAfter }, (key, bytes) => {
-      entries.push([key, decodeValue<T>(bytes)]);
+      entries.push([key, decodeStored<T>(state.codec, bytes)]);
       return entries.length < limit;
     });
     return entries;
@@ -451,11 +479,11 @@ export class Store implements StateReader {
 
   private readUncached<T>(state: TableState, key: string): T | undefined {
     const entry = state.overlay.get(key);
-    if (entry !== undefined) return entry.bytes === null ? undefined : decodeValue<T>(entry.bytes);
-    // getBinaryFast returns a buffer the next read overwrites; decodeValue
+    if (entry !== undefined) return entry.bytes === null ? undefined : decodeStored<T>(state.codec, entry.bytes);
+    // getBinaryFast returns a buffer the next read overwrites; decoding
     // copies everything out of it before we return.
     const bytes = state.db.getBinaryFast(key);
-    return bytes === undefined ? undefined : decodeValue<T>(bytes);
+    return bytes === undefined ? undefined : decodeStored<T>(state.codec, bytes);
   }
 
   assertTable(table: Table): void {
@@ -480,28 +508,38 @@ export class Store implements StateReader {
       state.decoded?.delete(write.key);
       const overlay = state.overlay;
       const entry = overlay.get(write.key);
-      if (entry === undefined) {
-        overlay.set(write.key, { bytes: write.bytes, batchId: batch.id });
-        batch.touchedTables.push(write.table);
-        batch.touchedKeys.push(write.key);
-      } else {
-        // A key already written by this batch is listed once; one written by
-        // the batch in flight moves to this batch (the in-flight batch already
-        // handed its bytes to LMDB, and must not remove this newer entry).
-        if (entry.batchId !== batch.id) {
-          entry.batchId = batch.id;
-          batch.touchedTables.push(write.table);
-          batch.touchedKeys.push(write.key);
-        }
+      if (entry !== undefined && entry.batchId === batch.id) {
+        // Written earlier in this batch: listed once, with the newest bytes.
         entry.bytes = write.bytes;
+        batch.touchedBytes[entry.index] = write.bytes;
+        continue;
+      }
+      const index = batch.touchedKeys.length;
+      batch.touchedTables.push(write.table);
+      batch.touchedKeys.push(write.key);
+      batch.touchedBytes.push(write.bytes);
+      if (entry === undefined) {
+        overlay.set(write.key, { bytes: write.bytes, batchId: batch.id, index });
+      } else {
+        // Written by an older batch (in flight or queued): the entry moves to
+        // this batch, so the older one's completion does not remove it; the
+        // older batch still commits its own bytes (touchedBytes).
+        entry.bytes = write.bytes;
+        entry.batchId = batch.id;
+        entry.index = index;
       }
     }
   }
 
+  /** Hands the oldest waiting batch (sealed first, then current) to LMDB, unless one is in flight. */
   private commitCurrent(): void {
-    const batch = this.current;
-    if (batch === null || this.inFlight !== null || this.failure !== null) return;
-    this.current = null;
+    if (this.inFlight !== null || this.failure !== null) return;
+    let batch = this.sealed.shift();
+    if (batch === undefined) {
+      if (this.current === null) return;
+      batch = this.current;
+      this.current = null;
+    }
     this.inFlight = batch;
     batch.committedAtMs = performance.now();
     let committed: Promise<boolean>;
@@ -534,9 +572,11 @@ export class Store implements StateReader {
       const state = this.tableState(batch.touchedTables[i]!);
       const key = batch.touchedKeys[i]!;
       const entry = state.overlay.get(key);
-      assert(entry !== undefined && entry.batchId === batch.id, "overlay entry of a sealing batch is missing or moved");
-      if (entry.bytes === null) void state.db.remove(key);
-      else void state.db.put(key, entry.bytes);
+      // The entry stays until this batch is durable; a later batch may have taken it over.
+      assert(entry !== undefined && entry.batchId >= batch.id, "overlay entry of a committing batch is missing");
+      const bytes = batch.touchedBytes[i]!;
+      if (bytes === null) void state.db.remove(key);
+      else void state.db.put(key, bytes);
     }
     const lastSeq = batch.journalSeqs[batch.journalSeqs.length - 1];
     assert(lastSeq !== undefined, "a batch without commands was sealed");
@@ -558,11 +598,11 @@ export class Store implements StateReader {
     this.lastCommitMs = ms;
     // Group commit: what accumulated during this commit goes to disk now,
     // before we spend time answering.
-    if (this.current !== null) this.commitCurrent();
+    if (this.sealed.length > 0 || this.current !== null) this.commitCurrent();
     this.pendingCount -= batch.waiterCount;
     batch.resolveAll();
     this.options.onCommit?.({ commands: batch.commandCount, writes: batch.touchedKeys.length, ms });
-    if (this.current === null && this.inFlight === null) this.settleIdle(null);
+    if (this.current === null && this.inFlight === null && this.sealed.length === 0) this.settleIdle(null);
   }
 
   private onBatchFailed(batch: CommitBatch, error: unknown): void {
@@ -591,12 +631,13 @@ export class Store implements StateReader {
       { cause },
     );
     this.failure = failure;
-    const later = this.current;
+    const later = [...this.sealed, ...(this.current === null ? [] : [this.current])];
     this.inFlight = null;
     this.current = null;
+    this.sealed.length = 0;
     this.pendingCount = 0;
     batch.rejectAll(failure);
-    later?.rejectAll(failure);
+    for (const b of later) b.rejectAll(failure);
     this.settleIdle(failure);
   }
 

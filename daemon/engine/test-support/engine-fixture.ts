@@ -1,6 +1,6 @@
 // A demo merchant in memory with helpers to send POS operations through the
 // real engine entry points (applyPos / applyRead), for unit and property tests.
-import { decodeResponse, loyalty, type Operation } from "../../../protocol/codec.js";
+import { decodeRequest, decodeResponse, encodeRequest, loyalty, type Operation } from "../../../protocol/codec.js";
 import { demoSeed, type DemoSeed } from "../../seed.js";
 import { applyAdmin, type AdminAction } from "../admin.js";
 import { applyCommand, applyPos, applyRead, encodeOperation, type Command, type PosCommand } from "../apply.js";
@@ -68,9 +68,14 @@ export class EngineFixture {
       return decodeResponse(applyRead(this.tx, ctx, op, message, this.now).body);
     }
     const withId = "operationId" in message ? message : { ...message, operationId: this.nextOperationId() };
-    const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: ctx.cashierId, op, body: encodeOperation(op, withId) };
+    // As the daemon does: the network layer decodes the frame, the service
+    // journals the operation re-encoded and hands the engine the decoded
+    // message. Replay (below) decodes the journaled bytes instead, so every
+    // replay check also proves both paths give the same state.
+    const decoded = decodeRequest(encodeRequest({ requestId: 1, cashierId: ctx.cashierId, [op]: withId }))[op];
+    const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: ctx.cashierId, op, body: encodeOperation(op, decoded) };
     this.journal.push({ command, now: this.now });
-    return decodeResponse(applyPos(this.tx, command, this.now).body);
+    return decodeResponse(applyPos(this.tx, command, this.now, decoded).body);
   }
 
   /** The raw answer bytes, for byte-identity checks. */
