@@ -609,6 +609,37 @@ export const commands: CommandSpec[] = [
     },
   },
   {
+    words: "coupons issue", summary: "a batch of unique coupon codes with check characters (E6); writes the codes to --out",
+    options: {
+      merchant, batch: { type: "string", help: "batch id", required: true }, count: { type: "string", help: "how many codes", required: true },
+      points: { type: "string", help: "the coupon grants these points" }, "discount-pct": { type: "string", help: "or this percent off the basket" },
+      "discount-minor": { type: "string", help: "or this amount off (minor units)" }, uses: { type: "string", help: "uses per code (default 1)" },
+      "valid-from": { type: "string", help: "ISO time" }, "valid-to": { type: "string", help: "ISO time" }, customer: { type: "string", help: "bind every code to this customer id" },
+      out: { type: "string", help: "file for the codes (one per line)", required: true },
+    },
+    run: async (ctx, v) => {
+      const chosen = ["points", "discount-pct", "discount-minor"].filter((k) => v[k] !== undefined);
+      if (chosen.length !== 1) throw new UsageError("give exactly one of --points, --discount-pct, --discount-minor");
+      const effect = v.points !== undefined ? { kind: "points", points: optInt(v, "points", 1, 1_000_000) }
+        : v["discount-pct"] !== undefined ? { kind: "percent_discount", bp: Math.round(optNumber(v, "discount-pct")! * 100) }
+        : { kind: "fixed_discount", amountMinor: optInt(v, "discount-minor", 1, 100_000_000) };
+      const r = await ctx.client().call<{ batch: string; issued: number; codes: string[] }>("coupons.issue", {
+        merchantId: str(v, "merchant"), batch: str(v, "batch"), count: optInt(v, "count", 1, 1_000_000), effect,
+        ...(v.uses === undefined ? {} : { uses: optInt(v, "uses", 1, 1_000_000) }), ...(v["valid-from"] ? { validFrom: timeMs(v["valid-from"], "--valid-from") } : {}),
+        ...(v["valid-to"] ? { validTo: timeMs(v["valid-to"], "--valid-to") } : {}), ...(v.customer ? { customerId: v.customer } : {}),
+      }, 600_000);
+      writeFileSync(str(v, "out"), `${r.codes.join("\n")}\n`, { mode: 0o600 });
+      return emit(ctx, { batch: r.batch, issued: r.issued, out: v.out }, () => `Issued ${r.issued} coupons of batch ${r.batch}; codes in ${String(v.out)}.\n`);
+    },
+  },
+  {
+    words: "coupon show", summary: "a coupon: effect, validity, uses, open holds", options: { merchant, code: { type: "string", help: "the code", required: true } },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<Row & { holds: Row[] }>("coupon.show", { merchantId: str(v, "merchant"), code: str(v, "code") });
+      return emit(ctx, r, () => keyValues({ code: r.code, batch: r.batch, effect: r.effect, uses: `${String(r.used)} of ${String(r.usesMax)}`, "held by open checks": r.holds.length, customer: r.customerId || "anyone" }));
+    },
+  },
+  {
     words: "campaign run", summary: "select customers by segment, tag them and attach an offer (C3); --dry-run only counts",
     options: {
       merchant, id: { type: "string", help: "campaign id (also the offer id and the tag campaign:<id>)", required: true },

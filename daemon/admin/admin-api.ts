@@ -17,6 +17,7 @@ import type {
   Account, CardKind, CardRecord, CustomerRecord, LedgerItem, MerchantRecord, Program, RulesRecord, RulesVersion, StoreRecord, TerminalRecord,
 } from "../engine/model.js";
 import { key } from "../engine/model.js";
+import { newCouponCode, normalizeCouponCode, type CouponRecord } from "../engine/coupons.js";
 import { drawWinners, entrantsDigest, type DrawRecord } from "../engine/draw.js";
 import { parseOffers, type OffersRecord } from "../engine/offers.js";
 import { outboxKey, parseNotifySettings, type NotifySettings, type OutboxCounters, type OutboxEvent } from "../engine/outbox.js";
@@ -123,6 +124,18 @@ export class AdminApi {
         return this.readAudited(actor, "offers.get", m, () => this.deps.store.read((tx) => tx.get<OffersRecord>("offers", m)) ?? { offers: [], receiptMessage: "" });
       },
       "campaign.run": (p, actor) => this.campaignRun(p, actor),
+      "coupons.issue": (p, actor) => this.couponsIssue(p, actor),
+      "coupon.show": (p, actor) => {
+        const o = object(p, "", ["merchantId", "code"]);
+        const m = id(o.merchantId, "merchantId");
+        const code = normalizeCouponCode(text(o.code, "code", 20));
+        if (code === null) fail("code", "not a coupon code (check the characters)");
+        return this.readAudited(actor, "coupon.show", `${m}/${code}`, () => {
+          const c = this.deps.store.read((tx) => tx.get<CouponRecord>("coupons", `${m}/${code}`));
+          if (!c) fail("code", "no such coupon");
+          return c;
+        });
+      },
       "draw.run": (p, actor) => this.drawRun(p, actor),
       "draw.show": (p, actor) => {
         const o = object(p, "", ["merchantId", "id"]);
@@ -546,6 +559,32 @@ export class AdminApi {
     const published = await this.write({ a: "offers.set", merchantId: m, offers: parsed.record }, actor);
     if (!published.ok) return published;
     return { ok: true, result: { campaign: campaignId, customers: ids.length, tag, offer: campaignId } };
+  }
+
+  /** A coupon batch (SPEC E6): random codes with check characters, issued in chunks; answers the codes. */
+  private async couponsIssue(p: Obj, actor: string): Promise<ApiOutcome> {
+    const o = object(p, "", ["merchantId", "batch", "count", "effect", "validFrom", "validTo", "uses", "customerId"]);
+    const m = id(o.merchantId, "merchantId");
+    const count = int(o.count, "count", 1, 1_000_000);
+    const e = object(o.effect, "effect", ["kind", "points", "bp", "amountMinor"]);
+    const effect: CouponRecord["effect"] =
+      e.kind === "points" ? { kind: "points", points: int(e.points, "effect.points", 1, 1_000_000) }
+      : e.kind === "percent_discount" ? { kind: "percent_discount", bp: int(e.bp, "effect.bp", 1, 10_000) }
+      : e.kind === "fixed_discount" ? { kind: "fixed_discount", amountMinor: int(e.amountMinor, "effect.amountMinor", 1, 100_000_000) }
+      : fail("effect.kind", "must be points, percent_discount or fixed_discount");
+    const batch = {
+      batch: id(o.batch, "batch"), effect, validFrom: int(o.validFrom ?? 0, "validFrom", 0), validTo: int(o.validTo ?? Number.MAX_SAFE_INTEGER, "validTo", 1),
+      usesMax: int(o.uses ?? 1, "uses", 1, 1_000_000), customerId: o.customerId === undefined ? "" : id(o.customerId, "customerId"),
+    };
+    if (batch.validTo <= batch.validFrom) fail("validTo", "must be after validFrom");
+    const codes = new Set<string>();
+    while (codes.size < count) codes.add(newCouponCode(randomBytes));
+    const all = [...codes];
+    for (let i = 0; i < all.length; i += cardsPerCommandMax) {
+      const r = await this.write({ a: "coupons.issue", merchantId: m, batch, codes: all.slice(i, i + cardsPerCommandMax) }, actor);
+      if (!r.ok) return r;
+    }
+    return { ok: true, result: { batch: batch.batch, issued: all.length, codes: all } };
   }
 
   /** A prize draw (SPEC E7): entrants by segment, winners from the seed (daemon/engine/draw.ts), points through the journal. */

@@ -20,6 +20,7 @@ import type {
 import { key } from "./model.js";
 import { saveNotifySettings, webhookOrigin, type NotifySettings } from "./outbox.js";
 import { checkRulesVersion } from "./rules-validate.js";
+import { normalizeCouponCode, type CouponRecord } from "./coupons.js";
 import type { DrawRecord } from "./draw.js";
 import type { OffersRecord } from "./offers.js";
 import { roundExpiry } from "./rules.js";
@@ -69,6 +70,7 @@ export type AdminAction =
   | { a: "card.status"; merchantId: string; cardNumber: string; status: "active" | "blocked"; reason: string }
   | { a: "admin.put"; user: AdminUserRecord }
   | { a: "offers.set"; merchantId: string; offers: OffersRecord }
+  | { a: "coupons.issue"; merchantId: string; batch: Omit<CouponRecord, "code" | "used" | "holds">; codes: string[] }
   | { a: "customers.tag"; merchantId: string; customerIds: string[]; tag: string }
   | { a: "draw.award"; merchantId: string; draw: Omit<DrawRecord, "at" | "actor"> }
   | { a: "notify.settings"; merchantId: string; settings: NotifySettings }
@@ -199,6 +201,18 @@ function run(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
       if (!tx.get("merchants", action.merchantId)) return notFound(`unknown merchant ${action.merchantId}`);
       tx.put("offers", action.merchantId, action.offers);
       return ok;
+    case "coupons.issue": {
+      const m = action.merchantId;
+      if (!tx.get("merchants", m)) return notFound(`unknown merchant ${m}`);
+      if (action.codes.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} codes per command`, "codes");
+      for (const raw of action.codes) {
+        const code = normalizeCouponCode(raw);
+        if (code !== raw) return invalid(`${raw} is not a canonical coupon code`, "codes");
+        if (tx.get("coupons", `${m}/${code}`)) return conflict(`coupon ${code} already exists`);
+        tx.put("coupons", `${m}/${code}`, { ...action.batch, code, used: 0, holds: [] } satisfies CouponRecord);
+      }
+      return { ok: true, data: { issued: action.codes.length } };
+    }
     case "customers.tag": {
       if (action.customerIds.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} customers per command`, "customerIds");
       let tagged = 0;
@@ -348,6 +362,7 @@ function summarize(action: AdminAction): string {
     case "notify.settings": return `notifications of ${action.merchantId}: ${action.settings.enabled ? "enabled" : "disabled"}, ${webhookOrigin(action.settings.webhookUrl)}, events ${action.settings.events.join(",") || "none"}`;
     case "audit.note": return `${action.what}: ${action.summary}`;
     case "offers.set": return `${action.offers.offers.length} offers for ${action.merchantId}`;
+    case "coupons.issue": return `${action.codes.length} coupons of batch ${action.batch.batch} for ${action.merchantId}`;
     case "customers.tag": return `tag ${action.tag} on ${action.customerIds.length} customers of ${action.merchantId}`;
     case "draw.award": return `draw ${action.draw.id} of ${action.merchantId}: ${action.draw.winners.length} winners of ${action.draw.entrants}, ${action.draw.points} points each`;
   }

@@ -15,6 +15,7 @@ import {
 } from "./common.js";
 import type { Account, CardRecord, CheckRecord, CountersRecord, CustomerRecord, LedgerItem, Program, RulesVersion } from "./model.js";
 import { dueKinds, key } from "./model.js";
+import { consumeCoupons, couponResultsPb, evaluateCoupons, holdCoupons, releaseCoupons, restoreCoupons } from "./coupons.js";
 import { receiptOfferLines, type Audience } from "./offers.js";
 import { notifyCheck } from "./outbox.js";
 import { priceCheck, type BasketLine, type PricedCheck, type RedeemRequest } from "./pricing.js";
@@ -115,7 +116,9 @@ export function calculate(tx: Tx, ctx: PosContext, req: loyalty.v1.CalculateRequ
   const checkNo = previous?.id ?? "";
   const available = member?.account ? pointsView(member.account, now, program.expiringSoonMs, checkNo).active : 0;
   const redeem: RedeemRequest = req.redeemMax ? { kind: "max" } : (req.redeemPoints ?? 0) > 0 ? { kind: "points", points: req.redeemPoints! } : { kind: "none" };
-  const outcome = priceFor(view, version, ctx, now, lines, member, available, redeem);
+  const coupons = evaluateCoupons(tx, ctx.merchantId, req.coupons ?? [], member ? member.card.customerId ?? "" : null, checkNo, now);
+  const priceVersion = coupons.promotions.length > 0 ? { ...version, promotions: [...version.promotions, ...coupons.promotions] } : version;
+  const outcome = priceFor(view, priceVersion, ctx, now, lines, member, available, redeem);
   if (!outcome.ok) {
     return decline(E.ERROR_CODE_INSUFFICIENT_POINTS, `at most ${outcome.redeemableMax} points can be spent on this check`, {
       available: String(available), redeemable_max: String(outcome.redeemableMax),
@@ -131,6 +134,8 @@ export function calculate(tx: Tx, ctx: PosContext, req: loyalty.v1.CalculateRequ
     receiptLines: priced.receiptLines, gift: [], consumed: [], refundedMinor: 0, refunds: 0, offline: false,
   };
   tx.put("checks", key.check(ctx.merchantId, id), check);
+  if (previous) releaseCoupons(tx, ctx.merchantId, previous);
+  holdCoupons(tx, ctx.merchantId, check, expiresAt, now);
   if (previous) tx.del("due", key.due(dueKinds.hold, key.holdDue(previous.expiresAt, ctx.merchantId, id)));
   tx.put("due", key.due(dueKinds.hold, key.holdDue(expiresAt, ctx.merchantId, id)), 1);
 
@@ -148,7 +153,7 @@ export function calculate(tx: Tx, ctx: PosContext, req: loyalty.v1.CalculateRequ
       checkId: id, lines: pricedLinesPb(priced), totalMinor: priced.total, discountMinor: priced.discount,
       pointsRedeemed: priced.redeem, pointsRedeemedMinor: priced.redeemMinor, amountDueMinor: priced.total - priced.discount - priced.redeemMinor,
       pointsAccrued: priced.accrue, pointsRedeemableMax: priced.redeemableMax, promotions: promotionsPb(priced),
-      coupons: (req.coupons ?? []).map((code) => ({ code, status: loyalty.v1.CouponStatus.COUPON_STATUS_UNKNOWN, reason: "no such coupon" })),
+      coupons: couponResultsPb(coupons, priced.promos),
       receiptLines: priced.receiptLines, holdExpiresAtMs: expiresAt, balances: balances ?? null,
     },
   };
@@ -266,6 +271,7 @@ export function confirm(tx: Tx, ctx: PosContext, req: loyalty.v1.ConfirmRequest,
     consumed, gift: gift.cards.map((c, i) => ({ card: c.number, amt: gift.amounts[i]!, ret: 0 })),
   };
   tx.put("checks", key.check(ctx.merchantId, check.id), confirmed);
+  consumeCoupons(tx, ctx.merchantId, check);
   tx.del("due", key.due(dueKinds.hold, key.holdDue(check.expiresAt, ctx.merchantId, check.id)));
   indexHistory(tx, ctx.merchantId, confirmed);
   notifyCheck(tx, ctx, confirmed, now);
@@ -322,6 +328,7 @@ export function cancel(tx: Tx, ctx: PosContext, req: loyalty.v1.CancelRequest, n
       }
     }
     tx.put("checks", key.check(ctx.merchantId, check.id), cancelled);
+    releaseCoupons(tx, ctx.merchantId, check);
     tx.del("due", key.due(dueKinds.hold, key.holdDue(check.expiresAt, ctx.merchantId, check.id)));
     return { cancel: { checkId: check.id, state: loyalty.v1.CheckState.CHECK_STATE_CANCELLED, pointsReleased: released, balances } };
   }
@@ -356,6 +363,7 @@ export function cancel(tx: Tx, ctx: PosContext, req: loyalty.v1.CancelRequest, n
     tx.put("cards", key.card(ctx.merchantId, g.card), { ...gc, giftBalanceMinor: (gc.giftBalanceMinor ?? 0) + g.amt - g.ret } satisfies CardRecord);
   }
   tx.put("checks", key.check(ctx.merchantId, check.id), cancelled);
+  restoreCoupons(tx, ctx.merchantId, check);
   unindexHistory(tx, ctx.merchantId, check);
   return {
     cancel: { checkId: check.id, state: loyalty.v1.CheckState.CHECK_STATE_CANCELLED, pointsReturned: check.redeem, pointsReversed: check.accrue, balances },

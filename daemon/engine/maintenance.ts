@@ -14,6 +14,7 @@ import { assert } from "../assert.js";
 import { expireLots, spend12m, withoutHold } from "./account.js";
 import { appendLedger, ledgerItem } from "./common.js";
 import type { Account, CheckRecord, MerchantRecord, RulesRecord } from "./model.js";
+import { releaseCoupons } from "./coupons.js";
 import { dueKinds, key, type DueKind } from "./model.js";
 import { localMonthIndex, tierForSpend, tierRank } from "./rules.js";
 import type { ReadTx, Tx } from "./tx.js";
@@ -68,6 +69,7 @@ export function applyMaintenance(tx: Tx, cmd: MaintenanceCommand, now: number): 
       const check = tx.get<CheckRecord>("checks", key.check(m, id));
       if (check?.state !== "calculated" || check.expiresAt > now) continue;
       tx.put("checks", key.check(m, id), { ...check, state: "cancelled" } satisfies CheckRecord);
+      releaseCoupons(tx, m, check);
       if (check.card && check.redeem > 0) {
         const account = tx.get<Account>("accounts", key.card(m, check.card));
         if (account) tx.put("accounts", key.card(m, check.card), withoutHold(account, id, now));

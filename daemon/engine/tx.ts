@@ -37,12 +37,13 @@ export type Table =
   | "audit"       // key: atMs/counter → one audited admin call (who, what, when, outcome)
   | "offers"      // key: merchantId → every offer of the merchant and its receipt message (offers.ts)
   | "draws"       // key: merchantId/drawId → a prize draw: seed, entrants' digest, winners (draw.ts)
+  | "coupons"     // key: merchantId/code → a coupon: effect, validity, uses, holds of open calculations (coupons.ts)
   | "outbox";     // key: p/merchantId/seq → a pending customer notification; d/merchantId/seq → a dead letter (outbox.ts)
 
 export const tables: readonly Table[] = [
   "meta", "merchants", "stores", "terminals", "cards", "cardIndex", "customers", "accounts",
   "checks", "activity", "idempotency", "rules", "due",
-  "admins", "audit", "offers", "draws", "outbox",
+  "admins", "audit", "offers", "draws", "coupons", "outbox",
 ];
 
 export interface Tx {
