@@ -640,22 +640,29 @@ export const commands: CommandSpec[] = [
     },
   },
   {
-    words: "campaign run", summary: "select customers by segment, tag them and attach an offer (C3); --dry-run only counts",
+    words: "campaign run", summary: "select customers by segment; attach an offer and/or send a message (C3); --dry-run only counts",
     options: {
       merchant, id: { type: "string", help: "campaign id (also the offer id and the tag campaign:<id>)", required: true },
-      tier: { type: "string", help: "only this tier" }, tag: { type: "string", help: "only customers with this tag (e.g. an RFM segment tag)" },
-      title: { type: "string", help: "offer title" }, text: { type: "string", help: "offer text" },
-      "valid-to": { type: "string", help: "offer valid until (ISO time)" }, "on-receipt": { type: "boolean", help: "also print it on receipts" },
+      tier: { type: "string", help: "only this tier" }, tag: { type: "string", help: "only customers with this tag" },
+      segment: { type: "string", help: "only this RFM segment over the last year (champions, loyal, at_risk, …)" },
+      title: { type: "string", help: "offer title (with --text)" }, text: { type: "string", help: "offer text" },
+      "valid-to": { type: "string", help: "offer valid until (ISO time)" }, "on-receipt": { type: "boolean", help: "also print the offer on receipts" },
+      message: { type: "string", help: "send this message (SMS/e-mail through the webhook, consent honoured; {firstName} is filled in)" },
       "dry-run": { type: "boolean", help: "count the customers, change nothing" },
     },
     run: async (ctx, v) => {
       const dryRun = v["dry-run"] === true;
-      if (!dryRun && (!v.title || !v.text)) throw new UsageError("--title and --text are required (or --dry-run)");
-      const r = await ctx.client().call<{ customers: number; tag?: string }>("campaign.run", {
-        merchantId: str(v, "merchant"), id: str(v, "id"), ...(v.tier ? { tier: v.tier } : {}), ...(v.tag ? { tag: v.tag } : {}), ...(dryRun ? { dryRun } : {}),
-        ...(dryRun ? {} : { offer: { title: v.title, text: v.text, onReceipt: v["on-receipt"] === true, ...(v["valid-to"] ? { validTo: timeMs(v["valid-to"], "--valid-to") } : {}) } }),
-      });
-      return emit(ctx, r, () => (dryRun ? `${r.customers} customers match.\n` : `Offer attached to ${r.customers} customers (tag ${String(r.tag)}).\n`));
+      const offer = v.title !== undefined || v.text !== undefined;
+      if (offer && (!v.title || !v.text)) throw new UsageError("an offer needs both --title and --text");
+      if (!dryRun && !offer && !v.message) throw new UsageError("give an offer (--title, --text), a --message, or --dry-run");
+      const r = await ctx.client().call<{ customers: number; tag?: string; messages?: number }>("campaign.run", {
+        merchantId: str(v, "merchant"), id: str(v, "id"), ...(v.tier ? { tier: v.tier } : {}), ...(v.tag ? { tag: v.tag } : {}),
+        ...(v.segment ? { segment: v.segment } : {}), ...(dryRun ? { dryRun } : {}),
+        ...(!dryRun && offer ? { offer: { title: v.title, text: v.text, onReceipt: v["on-receipt"] === true, ...(v["valid-to"] ? { validTo: timeMs(v["valid-to"], "--valid-to") } : {}) } } : {}),
+        ...(!dryRun && v.message ? { message: v.message } : {}),
+      }, 600_000);
+      return emit(ctx, r, () => (dryRun ? `${r.customers} customers match.\n`
+        : `Campaign reached ${r.customers} customers${r.tag ? `; offer attached (tag ${r.tag})` : ""}${r.messages !== undefined ? `; ${r.messages} messages queued` : ""}.\n`));
     },
   },
   {

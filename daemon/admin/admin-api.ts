@@ -17,6 +17,8 @@ import type {
   Account, CardKind, CardRecord, CustomerRecord, LedgerItem, MerchantRecord, Program, RulesRecord, RulesVersion, StoreRecord, TerminalRecord,
 } from "../engine/model.js";
 import { key } from "../engine/model.js";
+import type { ReportPool } from "../analytics/report-pool.js";
+import { segmentNames } from "../analytics/reports/rfm.js";
 import { newCouponCode, normalizeCouponCode, type CouponRecord } from "../engine/coupons.js";
 import { drawWinners, entrantsDigest, type DrawRecord } from "../engine/draw.js";
 import { parseOffers, type OffersRecord } from "../engine/offers.js";
@@ -537,28 +539,62 @@ export class AdminApi {
    * show it to exactly them. `dryRun` only counts.
    */
   private async campaignRun(p: Obj, actor: string): Promise<ApiOutcome> {
-    const o = object(p, "", ["merchantId", "id", "tier", "tag", "dryRun", "offer"]);
+    const o = object(p, "", ["merchantId", "id", "tier", "tag", "segment", "dryRun", "offer", "message"]);
     const m = id(o.merchantId, "merchantId");
     const campaignId = id(o.id, "id");
     const filter = { ...(o.tier === undefined ? {} : { tier: id(o.tier, "tier") }), ...(o.tag === undefined ? {} : { tag: id(o.tag, "tag") }) };
-    const selected = this.selectCustomers(m, filter);
+    let selected = this.selectCustomers(m, filter);
+    if (o.segment !== undefined) {
+      const inSegment = await this.rfmSegment(m, text(o.segment, "segment", 64));
+      if (!(inSegment instanceof Set)) return inSegment;
+      selected = selected.filter((s) => inSegment.has(s.customer.id));
+    }
     if (o.dryRun === true) {
       await this.deps.admin({ a: "audit.note", what: "campaign.dry-run", summary: `${m}/${campaignId}: ${selected.length} customers` }, actor);
       return { ok: true, result: { campaign: campaignId, customers: selected.length, dryRun: true } };
     }
+    if (o.offer === undefined && o.message === undefined) fail("offer", "a campaign attaches an offer, sends a message, or both");
     const tag = `campaign:${campaignId}`;
-    const offer = object(o.offer, "offer", ["title", "text", "validFrom", "validTo", "onReceipt"]);
-    const current = this.deps.store.read((tx) => tx.get<OffersRecord>("offers", m)) ?? { offers: [], receiptMessage: "" };
-    const parsed = parseOffers([...current.offers.filter((x) => x.id !== campaignId), { id: campaignId, ...offer, tags: [tag] }], current.receiptMessage);
-    if (!parsed.ok) fail(parsed.problem.field.replace(/^offers\[\d+\]/, "offer"), parsed.problem.message);
     const ids = selected.map((s) => s.customer.id);
-    for (let i = 0; i < ids.length; i += cardsPerCommandMax) {
-      const tagged = await this.write({ a: "customers.tag", merchantId: m, customerIds: ids.slice(i, i + cardsPerCommandMax), tag }, actor);
-      if (!tagged.ok) return tagged;
+    let offers: OffersRecord | null = null;
+    if (o.offer !== undefined) {
+      const offer = object(o.offer, "offer", ["title", "text", "validFrom", "validTo", "onReceipt"]);
+      const current = this.deps.store.read((tx) => tx.get<OffersRecord>("offers", m)) ?? { offers: [], receiptMessage: "" };
+      const parsed = parseOffers([...current.offers.filter((x) => x.id !== campaignId), { id: campaignId, ...offer, tags: [tag] }], current.receiptMessage);
+      if (!parsed.ok) fail(parsed.problem.field.replace(/^offers\[\d+\]/, "offer"), parsed.problem.message);
+      offers = parsed.record;
     }
-    const published = await this.write({ a: "offers.set", merchantId: m, offers: parsed.record }, actor);
-    if (!published.ok) return published;
-    return { ok: true, result: { campaign: campaignId, customers: ids.length, tag, offer: campaignId } };
+    const message = o.message === undefined ? null : text(o.message, "message", 500);
+    let events = 0;
+    for (let i = 0; i < ids.length; i += cardsPerCommandMax) {
+      const chunk = ids.slice(i, i + cardsPerCommandMax);
+      if (offers) {
+        const tagged = await this.write({ a: "customers.tag", merchantId: m, customerIds: chunk, tag }, actor);
+        if (!tagged.ok) return tagged;
+      }
+      if (message !== null) {
+        const sent = await this.write({ a: "campaign.send", merchantId: m, campaignId, customerIds: chunk, message }, actor);
+        if (!sent.ok) return sent;
+        events += (sent.result as { events: number }).events;
+      }
+    }
+    if (offers) {
+      const published = await this.write({ a: "offers.set", merchantId: m, offers }, actor);
+      if (!published.ok) return published;
+    }
+    return { ok: true, result: { campaign: campaignId, customers: ids.length, ...(offers ? { tag, offer: campaignId } : {}), ...(message !== null ? { messages: events } : {}) } };
+  }
+
+  /** Customer ids of an RFM segment over the last year, from the report workers. */
+  private async rfmSegment(m: string, segment: string): Promise<Set<string> | ApiOutcome> {
+    const reports = (this.deps as AdminApiDeps & { reports?: ReportPool }).reports;
+    if (!reports) return { ok: false, status: 503, kind: "unavailable", message: "this daemon runs no report workers" };
+    if (!(segmentNames as readonly string[]).includes(segment)) fail("segment", `unknown segment; known: ${segmentNames.join(", ")}`);
+    const now = this.deps.clock();
+    const outcome = await reports.run(m, "rfm", { from: now - 365 * day, to: now, asOf: now, stores: [], group: {}, listSegment: segment, listMax: 1_000_000, cellMeters: 1_000 } as never);
+    if ("error" in outcome) return { ok: false, status: 404, kind: "not_found", message: outcome.error, field: "merchantId" };
+    const table = outcome.result.tables.find((t) => t.name === "customers");
+    return new Set((table?.rows ?? []).map((r) => String(r.customerId)));
   }
 
   /** A coupon batch (SPEC E6): random codes with check characters, issued in chunks; answers the codes. */

@@ -23,6 +23,7 @@ import { checkRulesVersion } from "./rules-validate.js";
 import { normalizeCouponCode, type CouponRecord } from "./coupons.js";
 import type { DrawRecord } from "./draw.js";
 import type { OffersRecord } from "./offers.js";
+import { notifyMessage } from "./outbox.js";
 import { roundExpiry } from "./rules.js";
 import type { Tx } from "./tx.js";
 
@@ -72,6 +73,7 @@ export type AdminAction =
   | { a: "offers.set"; merchantId: string; offers: OffersRecord }
   | { a: "coupons.issue"; merchantId: string; batch: Omit<CouponRecord, "code" | "used" | "holds">; codes: string[] }
   | { a: "customers.tag"; merchantId: string; customerIds: string[]; tag: string }
+  | { a: "campaign.send"; merchantId: string; campaignId: string; customerIds: string[]; message: string }
   | { a: "draw.award"; merchantId: string; draw: Omit<DrawRecord, "at" | "actor"> }
   | { a: "notify.settings"; merchantId: string; settings: NotifySettings }
   | { a: "audit.note"; what: string; summary: string };
@@ -224,6 +226,12 @@ function run(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
       }
       return { ok: true, data: { tagged } };
     }
+    case "campaign.send": {
+      if (action.customerIds.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} customers per command`, "customerIds");
+      let events = 0;
+      for (const customerId of action.customerIds) events += notifyMessage(tx, action.merchantId, customerId, action.message, now);
+      return { ok: true, data: { events } };
+    }
     case "draw.award": {
       const m = action.merchantId;
       const draw = action.draw;
@@ -363,6 +371,7 @@ function summarize(action: AdminAction): string {
     case "audit.note": return `${action.what}: ${action.summary}`;
     case "offers.set": return `${action.offers.offers.length} offers for ${action.merchantId}`;
     case "coupons.issue": return `${action.codes.length} coupons of batch ${action.batch.batch} for ${action.merchantId}`;
+    case "campaign.send": return `campaign ${action.campaignId} message to ${action.customerIds.length} customers of ${action.merchantId}`;
     case "customers.tag": return `tag ${action.tag} on ${action.customerIds.length} customers of ${action.merchantId}`;
     case "draw.award": return `draw ${action.draw.id} of ${action.merchantId}: ${action.draw.winners.length} winners of ${action.draw.entrants}, ${action.draw.points} points each`;
   }

@@ -135,3 +135,23 @@ describe("the outbox (C2)", () => {
     expect(audit.summary).not.toContain(secret);
   });
 });
+
+describe("campaign messages (C3)", () => {
+  it("queue one event per consented channel, none for customers who did not consent or merchants that did not opt in", () => {
+    const f = configured({ events: ["accrual", "campaign"] });
+    const customers = ["D1", "D2", "D3", "D4", "D5"];
+    const r = f.command({ t: "admin", actor: "marketing", action: { a: "campaign.send", merchantId: f.merchantId, campaignId: "nov", customerIds: customers, message: "{firstName}, coffee week!" } });
+    // The demo seed: every customer consents to SMS; D1, D3 and D5 also to e-mail.
+    expect(r).toEqual({ ok: true, data: { events: 8 } });
+    const events = f.tx.scan<OutboxEvent>("outbox").map(([, e]) => e);
+    expect(events.filter((e) => e.kind === "campaign").map((e) => `${e.customerId}:${e.channel}`).sort()).toEqual(
+      ["D1:email", "D1:sms", "D2:sms", "D3:email", "D3:sms", "D4:sms", "D5:email", "D5:sms"]);
+    expect(events.find((e) => e.customerId === "D2")!.message).toBe("Maria, coffee week!");
+    expect(replay(f.journal).entries()).toEqual(f.tx.entries());
+
+    const optedOut = configured();
+    expect(optedOut.command({ t: "admin", actor: "m", action: { a: "campaign.send", merchantId: optedOut.merchantId, campaignId: "x", customerIds: customers, message: "hi" } }))
+      .toEqual({ ok: true, data: { events: 0 } });
+  });
+});
+

@@ -32,7 +32,7 @@ import type { Account, CardRecord, CheckRecord, CustomerRecord, StoreRecord } fr
 import { key } from "./model.js";
 import type { Tx } from "./tx.js";
 
-export const notifyKinds = ["accrual", "redemption", "refund", "welcome", "gift_activation", "gift_tender"] as const;
+export const notifyKinds = ["accrual", "redemption", "refund", "welcome", "gift_activation", "gift_tender", "campaign"] as const;
 export type NotifyKind = (typeof notifyKinds)[number];
 export const notifyChannels = ["sms", "email"] as const;
 export type NotifyChannel = (typeof notifyChannels)[number];
@@ -200,7 +200,8 @@ export function parseNotifySettings(v: unknown): NotifySettings {
   if (settings.secret.length < 16) fail("secret", "must be at least 16 characters (it signs every delivery)");
   if (settings.retryCapMs < settings.retryBaseMs) fail("retryCapMs", "must not be below retryBaseMs");
   for (const k of events) {
-    if (!notifyChannels.some((c) => settings.templates[c][k] !== undefined)) fail("templates", `event ${k} is enabled but has no sms or email template`);
+    // A campaign brings its own text (admin-cli campaign run --message).
+    if (k !== "campaign" && !notifyChannels.some((c) => settings.templates[c][k] !== undefined)) fail("templates", `event ${k} is enabled but has no sms or email template`);
   }
   return settings;
 }
@@ -269,19 +270,44 @@ export function notify(tx: Tx, merchantId: string, facts: NotifyFacts, now: numb
     firstName: customer.firstName, points: String(facts.points ?? 0), balance: String(balance), amount: moneyText(facts.amountMinor ?? 0),
     giftBalance: moneyText(facts.giftBalanceMinor ?? 0), store: store?.name ?? facts.storeId, card: maskCardNumber(facts.card), check: facts.checkId ?? "",
   };
+  writeEvents(tx, merchantId, customer, channels, now, (channel) => ({
+    kind: facts.kind, card: values.card, points: facts.points ?? 0, balance, amountMinor: facts.amountMinor ?? 0,
+    giftBalanceMinor: facts.giftBalanceMinor ?? 0, checkId: facts.checkId ?? "", storeId: facts.storeId, message: render(settings.templates[channel][facts.kind]!, values),
+  }));
+  return channels.length;
+}
+
+type EventFields = Pick<OutboxEvent, "kind" | "card" | "points" | "balance" | "amountMinor" | "giftBalanceMinor" | "checkId" | "storeId" | "message">;
+
+/** Appends one pending event per channel, in the merchant's order. */
+function writeEvents(tx: Tx, merchantId: string, customer: CustomerRecord, channels: readonly NotifyChannel[], now: number, fields: (channel: NotifyChannel) => EventFields): void {
   const counters = tx.get<OutboxCounters>("meta", outboxKey.counters(merchantId)) ?? { seq: 0, pending: 0, dead: 0 };
   let seq = counters.seq;
   for (const channel of channels) {
     seq += 1;
-    const event: OutboxEvent = {
-      id: dedupKey(merchantId, seq), m: merchantId, seq, kind: facts.kind, channel, at: now, customerId: customer.id, card: values.card,
-      points: facts.points ?? 0, balance, amountMinor: facts.amountMinor ?? 0, giftBalanceMinor: facts.giftBalanceMinor ?? 0,
-      checkId: facts.checkId ?? "", storeId: facts.storeId, message: render(settings.templates[channel][facts.kind]!, values),
-      attempts: 0, nextAt: now, error: "",
-    };
+    const event: OutboxEvent = { id: dedupKey(merchantId, seq), m: merchantId, seq, channel, at: now, customerId: customer.id, ...fields(channel), attempts: 0, nextAt: now, error: "" };
     tx.put("outbox", outboxKey.pending(merchantId, seq), event);
   }
   tx.put("meta", outboxKey.counters(merchantId), { seq, pending: counters.pending + channels.length, dead: counters.dead } satisfies OutboxCounters);
+}
+
+/**
+ * A campaign message (SPEC C3) to one customer, on every channel they
+ * consented to, when the merchant has notifications on with "campaign"
+ * among its events. `{firstName}` in the text is filled in. Returns how
+ * many events were written.
+ */
+export function notifyMessage(tx: Tx, merchantId: string, customerId: string, text: string, now: number): number {
+  const settings = tx.get<NotifySettings>("meta", outboxKey.settings(merchantId));
+  if (!settings?.enabled || !settings.events.includes("campaign")) return 0;
+  const customer = tx.get<CustomerRecord>("customers", key.customer(merchantId, customerId));
+  if (!customer) return 0;
+  const channels = notifyChannels.filter((c) => (c === "sms" ? customer.consentSms : customer.consentEmail));
+  const card = customer.cards[0] ?? "";
+  const values = { firstName: customer.firstName, points: "0", balance: "0", amount: "0.00", giftBalance: "0.00", store: "", card: card ? maskCardNumber(card) : "", check: "" };
+  writeEvents(tx, merchantId, customer, channels, now, () => ({
+    kind: "campaign", card: values.card, points: 0, balance: 0, amountMinor: 0, giftBalanceMinor: 0, checkId: "", storeId: "", message: render(text, values),
+  }));
   return channels.length;
 }
 
