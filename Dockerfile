@@ -30,7 +30,10 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
-EXPOSE 7700 7701 7780
+# 7700 POS, 7780 health/metrics, 7701 admin, 7702 replication. The admin and
+# replication ports bind to loopback unless LOYALTY_ADMIN_HOST /
+# LOYALTY_REPLICATION_HOST say otherwise (e.g. 0.0.0.0 on a management network).
+EXPOSE 7700 7701 7702 7780
 # node:*-slim has no curl; Node 20's fetch does the probe (on LOYALTY_HTTP_PORT when it is overridden).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.LOYALTY_HTTP_PORT || 7780}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
