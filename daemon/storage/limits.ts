@@ -42,6 +42,12 @@ export const writesPerCommandMax = 10_000;
  * bounds the longest turn a commit causes (256 answers + requests ≈ 50 ms of
  * event loop on the 2-vCPU benchmark machine) while keeping the fsync shared
  * by many commands: at 5,000 checks/s a commit of a millisecond holds ~10.
+ * The trade-off, measured with service.ts's posPendingCommandsMax at 4x this
+ * (e2e bench, 5,000 checks/s offered, sync, quiet 2-vCPU machine): 256 →
+ * 2,825 checks/s achieved, calculate p99 0.39 s, the rest refused; 1,024 →
+ * 4,071 checks/s, p99 1.4 s; no cap → 4,321 checks/s, p99 1.7 s with
+ * 1,757-command commits. We choose latency: an overloaded till is better
+ * served by a fast UNAVAILABLE than by a slow answer.
  */
 export const batchCommandsMaxDefault = 256;
 
