@@ -296,7 +296,7 @@ export class ReplicationServer {
     while (session.nextSeq <= store.durableSeq && ws.getBufferedAmount() < backpressureBytes) {
       const entries = store.journalEntries(session.nextSeq, entriesPerFrameMax);
       if (entries.length === 0) break;
-      if (!this.send(ws, { t: "entries", entries: entries.map((e) => ({ seq: e.seq, at: e.at, command: e.command })) })) break;
+      if (!this.send(ws, { t: "entries", entries: entries.map((e) => ({ seq: e.seq, at: e.at, command: e.command })), lastSeq: store.durableSeq })) break;
       session.nextSeq = entries[entries.length - 1]!.seq + 1;
     }
   }

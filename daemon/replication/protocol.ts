@@ -6,7 +6,7 @@
 //                      snapshot  { bytes }                         then chunk frames, then snapshot-end
 //                      chunk     { data }
 //                      snapshot-end { seq }
-//                      entries   { entries: [{ seq, at, command }] }  durable journal entries, in seq order
+//                      entries   { entries: [{ seq, at, command }], lastSeq }  durable journal entries, in seq order, and the primary's last durable seq (the replica's lag)
 //                      refused   { reason, message }              then the primary closes
 //   replica → primary  ack       { seq }                          everything up to seq is durable on the replica
 //
@@ -34,7 +34,7 @@ export type PrimaryMessage =
   | { t: "snapshot"; bytes: number }
   | { t: "chunk"; data: Uint8Array }
   | { t: "snapshot-end"; seq: number }
-  | { t: "entries"; entries: WireEntry[] }
+  | { t: "entries"; entries: WireEntry[]; lastSeq: number }
   | { t: "refused"; reason: RefusalReason; message: string };
 
 // Same byte-affecting options as the storage encoding, so a command decoded

@@ -167,6 +167,7 @@ export class ReplicaFollower {
         return;
       }
       case "entries":
+        if (Number.isSafeInteger(message.lastSeq) && message.lastSeq > this.primaryLastSeq) this.primaryLastSeq = message.lastSeq;
         this.apply(ws, message.entries);
         return;
     }
