@@ -1,33 +1,17 @@
 // admin-cli end to end: the built CLI (dist/admin-cli/main.js) as a child
 // process against a real daemon process, and a real POS client seeing the
 // effect of every change on its next request.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode as E } from "../protocol/codec.js";
 import { PosClient, PosError } from "../protocol/client.js";
 import { withCheckDigit } from "../daemon/seed.js";
 import { spawnDaemon, type SpawnedDaemon } from "../daemon/test-support/spawn-daemon.js";
+import { runCli } from "./test-support/run-cli.js";
 
-const cliEntry = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "admin-cli", "main.js");
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(daemon: SpawnedDaemon | null, args: string[], extra: string[] = []): Promise<CliRun> {
-  const target = daemon ? ["--url", daemon.adminUrl, "--credentials", daemon.adminCredentialsFile] : [];
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliEntry, ...args, ...target, ...extra], { env: { ...process.env, LOYALTY_ADMIN_TOKEN: "" } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = runCli; // the built CLI against `daemon` (see test-support/run-cli.ts)
 
 async function cliJson<T>(daemon: SpawnedDaemon, args: string[], extra: string[] = []): Promise<T> {
   const r = await cli(daemon, [...args, "--json"], extra);

@@ -1,24 +1,18 @@
 // Bonus mechanics from admin-cli against a real daemon: a prize draw re-run
 // offline from its seed gives the same winners; a campaign's offer reaches
 // exactly the customers it selected.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PosClient } from "../protocol/client.js";
 import { spawnDaemon, type SpawnedDaemon } from "../daemon/test-support/spawn-daemon.js";
-
-const cliEntry = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "admin-cli", "main.js");
+import { runCli } from "./test-support/run-cli.js";
 
 describe("draws and campaigns through admin-cli", () => {
   let daemon: SpawnedDaemon;
   let pos: PosClient;
-  const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [cliEntry, ...args, "--url", daemon.adminUrl, "--credentials", daemon.adminCredentialsFile, "--json"],
-      (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }));
-  });
+  const cli = (args: string[]) => runCli(daemon, args, ["--json"]);
 
   beforeAll(async () => {
     daemon = await spawnDaemon();

@@ -2,10 +2,7 @@
 // mode, bootstrap from a snapshot, a replica killed and connections cut
 // while streaming, and a diverged old primary refused.
 import { once } from "node:events";
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorCode as E } from "../../protocol/codec.js";
 import { PosClient, PosError } from "../../protocol/client.js";
@@ -13,9 +10,9 @@ import type { Epoch } from "../storage/store.js";
 import { spawnDaemon, type DemoCredentials, type SpawnedDaemon } from "../test-support/spawn-daemon.js";
 import { startTcpCutter } from "../test-support/tcp-cutter.js";
 import { waitFor } from "../test-support/wait-for.js";
+import { runCli } from "../../admin-cli/test-support/run-cli.js";
 import { checkLineage } from "./protocol.js";
 
-const cliEntry = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "admin-cli", "main.js");
 const running: SpawnedDaemon[] = [];
 const clients: PosClient[] = [];
 
@@ -95,11 +92,7 @@ async function checkLoad(pos: PosClient[], cards: string[], stop: (answered: num
   return { answered, pending };
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliEntry, ...args], (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(null, args);
 
 describe("replication", () => {
   it("semi-sync: the primary killed mid-load loses no answered write; the promoted replica takes the retries without double effects", async () => {
