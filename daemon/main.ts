@@ -119,7 +119,8 @@ async function main(): Promise<void> {
       scan: (table, prefix, limit) => openStoreNow.scan(table, prefix, limit),
       get: (table, key) => openStoreNow.read((tx) => tx.get(table, key)),
       lastSeq: () => openStoreNow.lastSeq,
-      durableSeq: () => openStoreNow.durableSeq,
+      // In strict semi-sync mode, only changes a replica has (no customer hears of a change a failover loses).
+      durableSeq: () => replication?.notifiableSeq() ?? openStoreNow.durableSeq,
     },
     record: (command) => service!.recordDeliveries(command),
     canDeliver: () => replication?.writeRefusal() === null,

@@ -61,6 +61,12 @@ export interface ReplicationEvents {
 
 const retentionIntervalMs = 10_000;
 
+/** See Replication.notifiableSeq. */
+export function notifiableSeq(settings: Pick<ReplicationSettings, "mode" | "semiSyncOnTimeout">, isPrimary: boolean, durableSeq: number, ackedByAll: number): number {
+  const strict = isPrimary && settings.mode === "semi-sync" && settings.semiSyncOnTimeout === "unavailable";
+  return strict ? Math.min(durableSeq, ackedByAll) : durableSeq;
+}
+
 export class Replication implements ReplicationGate {
   private role: "primary" | "replica";
   private fenced: string | null = null;
@@ -158,6 +164,16 @@ export class Replication implements ReplicationGate {
       lastSeq: this.store.lastSeq, journalFirstSeq: this.store.journalFirstSeq(), replicationPort: this.server.port,
       replicas: this.server.replicas(), following: this.follower?.status() ?? null, semiSyncTimeouts: this.semiSyncTimeouts,
     };
+  }
+
+  /**
+   * The last seq whose effects may be told to customers (notifications): in
+   * strict semi-sync mode only what a replica acknowledged, so a customer is
+   * never told of a change a failover could still lose; otherwise what is
+   * durable here.
+   */
+  notifiableSeq(): number {
+    return notifiableSeq(this.settings, this.role === "primary", this.store.durableSeq, this.server.ackedByAll());
   }
 
   /** Gauges for /metrics: lag in entries and seconds, connected replicas, acknowledged seq. */

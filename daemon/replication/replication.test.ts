@@ -11,6 +11,7 @@ import { spawnDaemon, type DemoCredentials, type SpawnedDaemon } from "../test-s
 import { startTcpCutter } from "../test-support/tcp-cutter.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { runCli } from "../../admin-cli/test-support/run-cli.js";
+import { notifiableSeq } from "./controller.js";
 import { checkLineage } from "./protocol.js";
 
 const running: SpawnedDaemon[] = [];
@@ -269,5 +270,14 @@ describe("replication", () => {
     expect(checkLineage(two, one, 51)).toMatchObject({ ok: false, reason: "diverged" });
     expect(checkLineage(one, two, 10)).toMatchObject({ ok: false, reason: "stale-primary" });
     expect(checkLineage(two, two, 80)).toEqual({ ok: true });
+  });
+});
+
+describe("notifications and semi-sync", () => {
+  it("tell customers only of what a replica acknowledged when writes wait for it", () => {
+    expect(notifiableSeq({ mode: "semi-sync", semiSyncOnTimeout: "unavailable" }, true, 120, 100)).toBe(100);
+    expect(notifiableSeq({ mode: "semi-sync", semiSyncOnTimeout: "unavailable" }, true, 120, 0)).toBe(0); // no replica: nothing leaves
+    expect(notifiableSeq({ mode: "semi-sync", semiSyncOnTimeout: "answer" }, true, 120, 100)).toBe(120);
+    expect(notifiableSeq({ mode: "async", semiSyncOnTimeout: "unavailable" }, true, 120, 100)).toBe(120);
   });
 });
