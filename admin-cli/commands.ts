@@ -510,6 +510,13 @@ export const commands: CommandSpec[] = [
     },
   },
   {
+    words: "notify requeue-dead", summary: "send a merchant's dead-letter notifications again (after the webhook was fixed)", options: { merchant },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ requeued: number }>("notify.requeue", { merchantId: str(v, "merchant") });
+      return emit(ctx, r, () => `Requeued ${r.requeued} notifications.\n`);
+    },
+  },
+  {
     words: "notify status", summary: "a merchant's notification outbox: backlog, next events due, dead letters",
     options: { merchant, limit: { type: "string", help: "events listed per section (default 20)" } },
     run: async (ctx, v) => {

@@ -155,6 +155,20 @@ export class AdminApi {
         return this.readAudited(actor, "notify.show", m, () => ({ merchantId: m, settings: this.notifySettingsShown(m) }));
       },
       "notify.status": (p, actor) => this.notifyStatus(p, actor),
+      "notify.requeue": async (p, actor) => {
+        const m = id(object(p, "", ["merchantId"]).merchantId, "merchantId");
+        const prefix = outboxKey.deadOf(m);
+        let requeued = 0;
+        for (;;) {
+          const seqs = this.deps.store.scan<OutboxEvent>("outbox", prefix, cardsPerCommandMax).map(([, e]) => e.seq);
+          if (seqs.length === 0) return { ok: true, result: { requeued } };
+          const r = await this.write({ a: "notify.requeue", merchantId: m, seqs }, actor);
+          if (!r.ok) return r;
+          const moved = (r.result as { requeued: number }).requeued;
+          if (moved === 0) return { ok: true, result: { requeued } };
+          requeued += moved;
+        }
+      },
       "user.add": (p, actor) => this.userAdd(p, actor),
       backup: (p, actor) => this.backup(p, actor),
       // Health reads (no customer data) are not journaled: a journaled note

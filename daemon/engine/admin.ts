@@ -23,7 +23,7 @@ import { checkRulesVersion } from "./rules-validate.js";
 import { normalizeCouponCode, type CouponRecord } from "./coupons.js";
 import type { DrawRecord } from "./draw.js";
 import type { OffersRecord } from "./offers.js";
-import { notifyMessage } from "./outbox.js";
+import { notifyMessage, requeueDead } from "./outbox.js";
 import { roundExpiry } from "./rules.js";
 import type { Tx } from "./tx.js";
 
@@ -73,6 +73,7 @@ export type AdminAction =
   | { a: "offers.set"; merchantId: string; offers: OffersRecord }
   | { a: "coupons.issue"; merchantId: string; batch: Omit<CouponRecord, "code" | "used" | "holds">; codes: string[] }
   | { a: "customers.tag"; merchantId: string; customerIds: string[]; tag: string }
+  | { a: "notify.requeue"; merchantId: string; seqs: number[] }
   | { a: "campaign.send"; merchantId: string; campaignId: string; customerIds: string[]; message: string }
   | { a: "draw.award"; merchantId: string; draw: Omit<DrawRecord, "at" | "actor"> }
   | { a: "notify.settings"; merchantId: string; settings: NotifySettings }
@@ -226,6 +227,9 @@ function run(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
       }
       return { ok: true, data: { tagged } };
     }
+    case "notify.requeue":
+      if (action.seqs.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} events per command`, "seqs");
+      return { ok: true, data: { requeued: requeueDead(tx, action.merchantId, action.seqs, now) } };
     case "campaign.send": {
       if (action.customerIds.length > cardsPerCommandMax) return invalid(`at most ${cardsPerCommandMax} customers per command`, "customerIds");
       let events = 0;
@@ -371,6 +375,7 @@ function summarize(action: AdminAction): string {
     case "audit.note": return `${action.what}: ${action.summary}`;
     case "offers.set": return `${action.offers.offers.length} offers for ${action.merchantId}`;
     case "coupons.issue": return `${action.codes.length} coupons of batch ${action.batch.batch} for ${action.merchantId}`;
+    case "notify.requeue": return `${action.seqs.length} dead notifications of ${action.merchantId} requeued`;
     case "campaign.send": return `campaign ${action.campaignId} message to ${action.customerIds.length} customers of ${action.merchantId}`;
     case "customers.tag": return `tag ${action.tag} on ${action.customerIds.length} customers of ${action.merchantId}`;
     case "draw.award": return `draw ${action.draw.id} of ${action.merchantId}: ${action.draw.winners.length} winners of ${action.draw.entrants}, ${action.draw.points} points each`;

@@ -111,6 +111,13 @@ describe("the outbox (C2)", () => {
     expect(dead.map((e) => [e.seq, e.attempts, e.error, e.deadAt])).toEqual([[2, 2, "HTTP 410", f.now]]);
     expect(f.tx.get<OutboxCounters>("meta", outboxKey.counters(f.merchantId))).toEqual({ seq: 3, pending: 0, dead: 1 });
     expect(replay(f.journal).entries()).toEqual(f.tx.entries());
+
+    // After the receiver is fixed, staff requeue the dead letter: pending again, same dedup key, no attempts.
+    f.now += 60_000;
+    expect(f.command({ t: "admin", actor: "ops", action: { a: "notify.requeue", merchantId: f.merchantId, seqs: [2, 3] } })).toEqual({ ok: true, data: { requeued: 1 } });
+    expect(pending(f).map((e) => [e.seq, e.id, e.attempts, e.nextAt, e.error, e.deadAt])).toEqual([[2, `${f.merchantId}:2`, 0, f.now, "", undefined]]);
+    expect(f.tx.get<OutboxCounters>("meta", outboxKey.counters(f.merchantId))).toEqual({ seq: 3, pending: 1, dead: 0 });
+    expect(replay(f.journal).entries()).toEqual(f.tx.entries());
   });
 
   it("checks settings field by field and keeps the secret and the webhook path out of the audit log", () => {

@@ -387,3 +387,27 @@ export function applyNotify(tx: Tx, cmd: NotifyCommand, now: number): { done: nu
 export function isExhausted(event: OutboxEvent, settings: Pick<NotifySettings, "maxAttempts" | "maxAgeMs">, now: number): boolean {
   return event.attempts + 1 >= settings.maxAttempts || now - event.at >= settings.maxAgeMs;
 }
+
+/**
+ * Puts dead letters back in the queue (after the receiver was fixed): each
+ * becomes pending again with no failed attempts, due now, under its own seq
+ * and dedup key (a receiver that did get it once deduplicates it).
+ * Returns how many were requeued.
+ */
+export function requeueDead(tx: Tx, merchantId: string, seqs: readonly number[], now: number): number {
+  let moved = 0;
+  for (const seq of seqs) {
+    const dead = tx.get<OutboxEvent>("outbox", outboxKey.dead(merchantId, seq));
+    if (!dead) continue;
+    const { deadAt: _, ...event } = dead;
+    tx.del("outbox", outboxKey.dead(merchantId, seq));
+    tx.put("outbox", outboxKey.pending(merchantId, seq), { ...event, attempts: 0, nextAt: now, error: "" } satisfies OutboxEvent);
+    moved += 1;
+  }
+  if (moved > 0) {
+    const c = tx.get<OutboxCounters>("meta", outboxKey.counters(merchantId)) ?? { seq: 0, pending: 0, dead: 0 };
+    tx.put("meta", outboxKey.counters(merchantId), { ...c, pending: c.pending + moved, dead: c.dead - moved } satisfies OutboxCounters);
+  }
+  return moved;
+}
+
