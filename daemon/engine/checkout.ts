@@ -278,7 +278,7 @@ export function confirm(tx: Tx, ctx: PosContext, req: loyalty.v1.ConfirmRequest,
   return {
     confirm: {
       checkId: check.id, pointsAccrued: check.accrue, pointsRedeemed: check.redeem, amountDueMinor: due, giftTenders: giftResults,
-      receiptLines: [...check.receiptLines, ...receiptOfferLines(tx, ctx.merchantId, check.card ? audienceOf(tx, ctx, view, check.card, tier) : null, now)],
+      receiptLines: [...check.receiptLines, ...receiptOfferLines(tx, ctx.merchantId, () => (check.card ? audienceOf(tx, ctx, view, check.card, tier) : null), now)],
       balances, confirmedAtMs: now, tier,
     },
   };

@@ -63,10 +63,15 @@ export function offersPb(offers: readonly OfferRecord[]): loyalty.v1.Offer.$Prop
   return offers.slice(0, offersShownMax).map((o) => ({ id: o.id, title: o.title, text: o.text, validToAtMs: o.validTo }));
 }
 
-/** Receipt lines after Confirm: the member's receipt offers, then the basket-level message. */
-export function receiptOfferLines(tx: Tx, merchantId: string, who: Audience | null, now: number): string[] {
+/**
+ * Receipt lines after Confirm: the member's receipt offers, then the
+ * basket-level message. `audience` is asked for only when the merchant has
+ * offers (it costs reads on the confirm path).
+ */
+export function receiptOfferLines(tx: Tx, merchantId: string, audience: () => Audience | null, now: number): string[] {
   const record = tx.get<OffersRecord>("offers", merchantId);
   if (!record) return [];
+  const who = record.offers.some((o) => o.onReceipt) ? audience() : null;
   const lines = who ? record.offers.filter((o) => o.onReceipt && matches(o, who, now)).slice(0, offersShownMax).map((o) => `${o.title}: ${o.text}`) : [];
   if (record.receiptMessage) lines.push(record.receiptMessage);
   return lines;
