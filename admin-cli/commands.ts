@@ -438,6 +438,14 @@ export const commands: CommandSpec[] = [
     },
   })),
   {
+    words: "card replace", summary: "move a lost or damaged card's customer, points and future refunds to a new (issued, unused) card; the old one is blocked",
+    options: { merchant, from: { type: "string", help: "the old card number", required: true }, to: { type: "string", help: "the new card number", required: true }, reason },
+    run: async (ctx, v) => {
+      const r = await ctx.client().call<{ moved: number }>("card.replace", { merchantId: str(v, "merchant"), from: str(v, "from"), to: str(v, "to"), reason: str(v, "reason") });
+      return emit(ctx, r, () => `Replaced; ${r.moved} points moved to the new card.\n`);
+    },
+  },
+  {
     words: "points adjust", summary: "add (or with a negative number take) points by hand, with a mandatory reason",
     options: { merchant, number: { type: "string", help: "card number", required: true }, points: { type: "string", help: "e.g. 500 or -200", required: true }, reason },
     run: async (ctx, v) => {

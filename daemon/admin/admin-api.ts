@@ -104,6 +104,12 @@ export class AdminApi {
       "cards.import": (p, actor) => this.cardsImport(p, actor),
       "card.show": (p, actor) => this.cardShow(p, actor),
       "card.block": (p, actor) => this.cardStatus(p, actor, "blocked"),
+      "card.replace": (p, actor) => {
+        const o = object(p, "", ["merchantId", "from", "to", "reason"]);
+        return this.write({
+          a: "card.replace", merchantId: id(o.merchantId, "merchantId"), from: cardNumber(o.from, "from"), to: cardNumber(o.to, "to"), reason: text(o.reason, "reason"),
+        }, actor);
+      },
       "card.unblock": (p, actor) => this.cardStatus(p, actor, "active"),
       "points.adjust": (p, actor) => {
         const o = object(p, "", ["merchantId", "number", "points", "reason"]);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { loyalty } from "../../protocol/codec.js";
 import type { AdminResult, AuditRecord, ImportRow } from "./admin.js";
 import type { Account, CardRecord, CustomerRecord } from "./model.js";
 import { key } from "./model.js";
 import { withCheckDigit } from "../seed.js";
-import { EngineFixture, replay } from "./test-support/engine-fixture.js";
+import { EngineFixture, line, replay } from "./test-support/engine-fixture.js";
 
 const number = (i: number) => withCheckDigit(`29000000000${String(i).padStart(4, "0")}`);
 const customer = (phone: string) => ({ phone, firstName: "A", lastName: "B", email: "", birthDate: "", consentSms: false, consentEmail: false, tags: [] });
@@ -71,5 +72,30 @@ describe("admin commands", () => {
       },
     }) as AdminResult;
     expect(r).toEqual({ ok: false, kind: "invalid", message: "program.redeemCapBp: must be from 0 to 10000", field: "program.redeemCapBp" });
+  });
+});
+
+describe("card replacement (O1)", () => {
+  it("moves the customer, phone and points to the new card; a refund of an old check reverses on the new card", () => {
+    const f = new EngineFixture();
+    const old = f.bonusCard(2); // D3, phone 79160000002, 1,000 opening points
+    const fresh = f.bonusCard(8); // issued, unused
+    const calc = f.send("calculate", { card: { cardNumber: old }, lines: [line("grocery", 100_000)], redeemPoints: 200 }).calculate!;
+    // A till holds points on the old card: refused until the check is done.
+    expect(f.command({ t: "admin", actor: "ops", action: { a: "card.replace", merchantId: f.merchantId, from: old, to: fresh, reason: "lost" } })).toMatchObject({ ok: false, kind: "conflict" });
+    const done = f.send("confirm", { checkId: calc.checkId }).confirm!;
+    const accrued = done.pointsAccrued ?? 0;
+    const before = f.tx.get<Account>("accounts", `${f.merchantId}/${old}`)!;
+    expect(f.command({ t: "admin", actor: "ops", action: { a: "card.replace", merchantId: f.merchantId, from: old, to: fresh, reason: "lost" } })).toEqual({ ok: true, data: { moved: before.bal } });
+    expect(f.send("identify", { card: { cardNumber: old } }).error?.code).toBe(loyalty.v1.ErrorCode.ERROR_CODE_CARD_BLOCKED);
+    const now = f.send("identify", { card: { phone: "79160000002" } }).identify!;
+    expect(now.cardNumber).toBe(fresh);
+    expect(f.tx.get<Account>("accounts", `${f.merchantId}/${fresh}`)!.bal).toBe(before.bal);
+    // Refund the old check: its earned points come off the new card, its spent points come back to it.
+    const refunded = f.send("refund", { checkId: calc.checkId, lines: [{ index: 0, quantityMilli: 1000 }] }).refund!;
+    expect(refunded.pointsReversed).toBe(accrued);
+    expect(f.tx.get<Account>("accounts", `${f.merchantId}/${fresh}`)!.bal).toBe(before.bal - accrued + 200);
+    expect(f.command({ t: "admin", actor: "ops", action: { a: "card.replace", merchantId: f.merchantId, from: old, to: f.bonusCard(9), reason: "again" } })).toMatchObject({ ok: false, kind: "conflict" });
+    expect(replay(f.journal).entries()).toEqual(f.tx.entries());
   });
 });

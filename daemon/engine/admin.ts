@@ -69,6 +69,7 @@ export type AdminAction =
   | { a: "customer.put"; merchantId: string; customer: CustomerRecord }
   | { a: "points.adjust"; merchantId: string; cardNumber: string; points: number; reason: string }
   | { a: "card.status"; merchantId: string; cardNumber: string; status: "active" | "blocked"; reason: string }
+  | { a: "card.replace"; merchantId: string; from: string; to: string; reason: string }
   | { a: "admin.put"; user: AdminUserRecord }
   | { a: "offers.set"; merchantId: string; offers: OffersRecord }
   | { a: "coupons.issue"; merchantId: string; batch: Omit<CouponRecord, "code" | "used" | "holds">; codes: string[] }
@@ -197,6 +198,8 @@ function run(tx: Tx, cmd: AdminCommand, now: number): AdminResult {
     }
     case "points.adjust":
       return adjustPoints(tx, cmd.actor, action, now);
+    case "card.replace":
+      return replaceCard(tx, cmd.actor, action, now);
     case "admin.put":
       tx.put("admins", action.user.name, action.user);
       return ok;
@@ -338,6 +341,49 @@ function adjustPoints(tx: Tx, actor: string, action: Extract<AdminAction, { a: "
   return { ok: true, data: { balance: account.bal } };
 }
 
+/**
+ * Card replacement (SPEC O1, a lost or damaged card): the new card, issued
+ * and unused, takes over the customer, the phone, the points (lots with
+ * their activation and expiry, debt, tier and spend) and, through
+ * `replacedBy`, the refunds and voids of the old card's checks. The old
+ * card is blocked. Both ledgers record the transfer. Refused while a till
+ * holds points on the old card (a calculation is open).
+ */
+function replaceCard(tx: Tx, actor: string, action: Extract<AdminAction, { a: "card.replace" }>, now: number): AdminResult {
+  const m = action.merchantId;
+  if (!action.reason.trim()) return invalid("a reason is required", "reason");
+  const from = tx.get<CardRecord>("cards", key.card(m, action.from));
+  const to = tx.get<CardRecord>("cards", key.card(m, action.to));
+  if (!from) return notFound("no such card to replace");
+  if (!to) return notFound("the new card is not issued");
+  if (from.replacedBy) return conflict(`the card was already replaced by ${maskCardNumber(from.replacedBy)}`);
+  if (from.kind !== to.kind || from.kind === "gift") return invalid("a bonus or discount card is replaced by a new card of the same kind", "to");
+  if (to.status !== "issued" || to.customerId || tx.get("accounts", key.card(m, action.to))) return conflict("the new card must be unused (issued, no customer, no points)");
+  const account = tx.get<Account>("accounts", key.card(m, action.from));
+  if (account && account.holds.some((h) => h.exp > now)) return conflict("a calculation holds points on the card; confirm or cancel it first");
+  if (account) {
+    const moved = account.bal;
+    if (moved !== 0) appendLedger(tx, m, action.from, [ledgerItem({ at: now, pts: -moved, reason: "transfer", note: `to ${maskCardNumber(action.to)}: ${action.reason}`, actor })]);
+    const carried = { ...tx.get<Account>("accounts", key.card(m, action.from))!, holds: [] };
+    tx.del("accounts", key.card(m, action.from));
+    tx.put("accounts", key.card(m, action.to), carried);
+    for (const exp of new Set(carried.lots.map((l) => l.exp))) indexExpiry(tx, m, action.to, exp);
+    if (moved !== 0) appendLedger(tx, m, action.to, [ledgerItem({ at: now, pts: moved, reason: "transfer", note: `from ${maskCardNumber(action.from)}: ${action.reason}`, actor })]);
+  }
+  if (from.customerId) {
+    const customer = tx.get<CustomerRecord>("customers", key.customer(m, from.customerId));
+    if (customer) {
+      tx.put("customers", key.customer(m, customer.id), { ...customer, cards: customer.cards.map((c) => (c === action.from ? action.to : c)) } satisfies CustomerRecord);
+      if (tx.get<string>("cardIndex", key.phone(m, customer.phone)) === action.from) tx.put("cardIndex", key.phone(m, customer.phone), action.to);
+    }
+  }
+  const next: CardRecord = { ...to, status: from.customerId ? "active" : "issued", ...(from.customerId ? { customerId: from.customerId } : {}) };
+  if (from.discountBp !== undefined && next.discountBp === undefined) next.discountBp = from.discountBp;
+  tx.put("cards", key.card(m, action.to), next);
+  tx.put("cards", key.card(m, action.from), { ...from, status: "blocked", replacedBy: action.to } satisfies CardRecord);
+  return { ok: true, data: { moved: account?.bal ?? 0 } };
+}
+
 /** Credits points as a new lot (adjustments, prize draws) with its ledger entry. */
 function grantPoints(tx: Tx, m: string, cardNumber: string, points: number, reason: "adjustment" | "bonus", note: string, actor: string, now: number): AdminResult {
   const card = tx.get<CardRecord>("cards", key.card(m, cardNumber));
@@ -369,6 +415,7 @@ function summarize(action: AdminAction): string {
     case "customer.put": return `customer ${action.merchantId}/${action.customer.id}`;
     case "points.adjust": return `card ${maskCardNumber(action.cardNumber)}: ${action.points > 0 ? "+" : ""}${action.points} points (${action.reason})`;
     case "card.status": return `card ${maskCardNumber(action.cardNumber)}: ${action.status} (${action.reason})`;
+    case "card.replace": return `card ${maskCardNumber(action.from)} replaced by ${maskCardNumber(action.to)} (${action.reason})`;
     case "admin.put": return `admin user ${action.user.name}${action.user.disabled ? " (disabled)" : ""}`;
     // Never the secret, and only the webhook's origin (a path or query may hold a token).
     case "notify.settings": return `notifications of ${action.merchantId}: ${action.settings.enabled ? "enabled" : "disabled"}, ${webhookOrigin(action.settings.webhookUrl)}, events ${action.settings.events.join(",") || "none"}`;

@@ -10,7 +10,7 @@ import { assert } from "../assert.js";
 import { maskCardNumber } from "../observability/mask.js";
 import { addLot, addSpend, consume, newAccount, pointsView, spend12m, takeBack, withHold, withoutHold } from "./account.js";
 import {
-  E, actorOf, appendLedger, balancesOf, decline, indexHistory, invalid, ledgerItem, loadMerchant, resolveCard, unindexHistory, versionAt,
+  E, actorOf, appendLedger, balancesOf, currentCardNumber, decline, indexHistory, invalid, ledgerItem, loadMerchant, resolveCard, unindexHistory, versionAt,
   type MerchantView, type PosContext, type Resp,
 } from "./common.js";
 import type { Account, CardRecord, CheckRecord, CountersRecord, CustomerRecord, LedgerItem, Program, RulesVersion } from "./model.js";
@@ -311,8 +311,10 @@ export function cancel(tx: Tx, ctx: PosContext, req: loyalty.v1.CancelRequest, n
   if (check.store !== ctx.storeId) return decline(E.ERROR_CODE_FORBIDDEN, "the check belongs to another store");
   const view = loadMerchant(tx, ctx);
   const program = versionAt(view, check.createdAt).program;
-  const cardKey = key.card(ctx.merchantId, check.card);
-  const card = check.card ? tx.get<CardRecord>("cards", cardKey) : undefined;
+  // A void after a card replacement reverses on the card that carries the balance now.
+  const cardNumber = check.card ? currentCardNumber(tx, ctx.merchantId, check.card) : "";
+  const cardKey = key.card(ctx.merchantId, cardNumber);
+  const card = cardNumber ? tx.get<CardRecord>("cards", cardKey) : undefined;
   const cancelled: CheckRecord = { ...check, state: "cancelled" };
 
   if (check.state === "calculated") {
@@ -354,7 +356,7 @@ export function cancel(tx: Tx, ctx: PosContext, req: loyalty.v1.CancelRequest, n
     }
     account = addSpend(account, localMonthIndex(check.confirmedAt, tz), -(check.total - check.discount), -1);
     tx.put("accounts", cardKey, account);
-    appendLedger(tx, ctx.merchantId, check.card, ledger);
+    appendLedger(tx, ctx.merchantId, cardNumber, ledger);
     balances = balancesOf(program, account, card, now);
   }
   for (const g of check.gift) {

@@ -92,6 +92,17 @@ export function luhnValid(number: string): boolean {
   return sum % 10 === 0;
 }
 
+/** The card that now carries `number`'s balance: itself, or the end of its replacement chain. */
+export function currentCardNumber(tx: Tx, merchantId: string, number: string): string {
+  let n = number;
+  for (let hops = 0; hops < 16; hops += 1) {
+    const next = tx.get<CardRecord>("cards", key.card(merchantId, n))?.replacedBy;
+    if (!next) return n;
+    n = next;
+  }
+  return n;
+}
+
 export function normalizePhone(phone: string): string | null {
   const digits = phone.replace(/[\s()+-]/g, "");
   return /^\d{10,15}$/.test(digits) ? digits : null;

@@ -47,6 +47,8 @@ export interface CardRecord {
   giftExpiresAt?: number;
   token?: string;
   issuedAt: number;
+  /** Replaced by this card (lost or damaged): its balance and customer moved there; refunds and voids of its checks go there too. */
+  replacedBy?: string;
 }
 
 export interface CustomerRecord {

@@ -16,7 +16,7 @@ import { loyalty } from "../../protocol/codec.js";
 import { assert } from "../assert.js";
 import { addLot, addSpend, takeBack } from "./account.js";
 import {
-  E, actorOf, appendLedger, balancesOf, checkStateToPb, decline, invalid, ledgerItem, loadMerchant, versionAt,
+  E, actorOf, appendLedger, currentCardNumber, balancesOf, checkStateToPb, decline, invalid, ledgerItem, loadMerchant, versionAt,
   type PosContext, type Resp,
 } from "./common.js";
 import { indexExpiry, nextId } from "./checkout.js";
@@ -103,7 +103,8 @@ export function refund(tx: Tx, ctx: PosContext, req: loyalty.v1.RefundRequest, n
   const view = loadMerchant(tx, ctx);
   const program = versionAt(view, check.createdAt).program;
   let balances: loyalty.v1.Balances.$Properties | null = null;
-  const card = check.card ? tx.get<CardRecord>("cards", key.card(ctx.merchantId, check.card)) : undefined;
+  // A card replaced since the purchase: the reversal goes to the card that carries its balance now.
+  const card = check.card ? tx.get<CardRecord>("cards", key.card(ctx.merchantId, currentCardNumber(tx, ctx.merchantId, check.card))) : undefined;
   if (card?.kind === "bonus") {
     const cardKey = key.card(ctx.merchantId, card.number);
     let account = tx.get<Account>("accounts", cardKey);
