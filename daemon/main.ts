@@ -8,7 +8,8 @@ import { ReportPool } from "./analytics/report-pool.js";
 import { startAdminServer } from "./admin/admin-server.js";
 import { ensureAdminCredential } from "./admin/bootstrap.js";
 import { ConfigError, configHelp, parseConfig, type Config } from "./config.js";
-import { idempotencyRetentionMs } from "./engine/apply.js";
+import { applyCommand, idempotencyRetentionMs } from "./engine/apply.js";
+import type { Tx } from "./engine/tx.js";
 import { systemClock } from "./net/clock.js";
 import { startServer } from "./net/server.js";
 import { createLogger, type Logger } from "./observability/logger.js";
@@ -18,7 +19,7 @@ import { demoSeed } from "./seed.js";
 import { LoyaltyService } from "./service.js";
 import { Replication } from "./replication/controller.js";
 import { ReplicationRefusedError, bootstrapReplica, installIncomingSnapshot } from "./replication/replica.js";
-import { openStore, type CommitInfo, type Store } from "./storage/store.js";
+import { openStore, type CheckpointInfo, type CommitInfo, type Store } from "./storage/store.js";
 
 export const serverVersion = "0.1.0";
 
@@ -69,10 +70,16 @@ async function main(): Promise<void> {
     durability: config.durability,
     mapSizeBytes: config.mapSizeMb * 1024 * 1024,
     pendingCommandsMax,
+    // After a crash, the write-ahead log's commands past LMDB are applied again by the same engine.
+    replay: applyCommand as (tx: Tx, command: unknown, now: number) => unknown,
     onCommit: (info: CommitInfo) => {
       metrics.commitBatchCommands.observe(info.commands);
       metrics.commitDuration.observe(info.ms / 1000);
       replication?.onCommit();
+    },
+    onCheckpoint: (info: CheckpointInfo) => {
+      metrics.checkpointCommands.observe(info.commands);
+      metrics.checkpointDuration.observe(info.ms / 1000);
     },
   };
   if (isReplica && installIncomingSnapshot(config.dataDir)) logger.info("installed the snapshot received before the last restart");
@@ -95,6 +102,9 @@ async function main(): Promise<void> {
       }
     }
     store = await openStore(storeOptions);
+  }
+  if (store.recoveredCommands > 0) {
+    logger.warn({ commands: store.recoveredCommands, lastSeq: store.lastSeq }, "applied again the write-ahead log's commands that were not yet checkpointed (the last stop was not clean)");
   }
   if (config.durability === "none") logger.warn("durability is 'none': answered changes can be lost in a crash; for experiments only");
   let service: LoyaltyService | null = null;
@@ -163,6 +173,7 @@ async function main(): Promise<void> {
     metrics.journalLastSeq.set(stats.lastSeq);
     metrics.lmdbUsedBytes.set(stats.usedBytes);
     metrics.storePendingCommands.set(stats.pendingCommands);
+    metrics.uncheckpointedCommands.set(stats.lastSeq - stats.checkpointedSeq);
   };
   observeStore();
   const gauges = setInterval(observeStore, 1_000);

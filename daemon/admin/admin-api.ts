@@ -611,6 +611,8 @@ export class AdminApi {
     if (!reports) return { ok: false, status: 503, kind: "unavailable", message: "this daemon runs no report workers" };
     if (!(segmentNames as readonly string[]).includes(segment)) fail("segment", `unknown segment; known: ${segmentNames.join(", ")}`);
     const now = this.deps.clock();
+    // Report workers read the LMDB file: make it hold every answered change.
+    await this.deps.store.checkpoint();
     const outcome = await reports.run(m, "rfm", { from: now - 365 * day, to: now, asOf: now, stores: [], group: {}, listSegment: segment, listMax: 1_000_000, cellMeters: 1_000 } as never);
     if ("error" in outcome) return { ok: false, status: 404, kind: "not_found", message: outcome.error, field: "merchantId" };
     const table = outcome.result.tables.find((t) => t.name === "customers");

@@ -80,6 +80,8 @@ export class AnalyticsApi {
     };
     if (!this.deps.reports) return { ok: false, status: 503, kind: "unavailable", message: "this daemon runs no report workers" };
     await this.deps.admin({ a: "audit.note", what: "report.run", summary: `${name} of ${merchantId} ${new Date(from).toISOString()}..${new Date(to).toISOString()}` }, actor);
+    // Report workers read the LMDB file: make it hold every answered change.
+    await this.deps.store.checkpoint();
     try {
       const outcome = await this.deps.reports.run(merchantId, name, params);
       if ("error" in outcome) return { ok: false, status: 404, kind: "not_found", message: outcome.error, field: "merchantId" };

@@ -33,7 +33,7 @@ describe("report pool", () => {
     const card = daemon.credentials.cards.find((c) => c.kind === "bonus")!.cardNumber;
     const first = await pos.calculate({ card: { cardNumber: card }, lines: [line] });
     await pos.confirm({ checkId: first.checkId });
-    await daemon.store.idle();
+    await daemon.store.checkpoint(); // report workers read the LMDB file
 
     const gate = new SharedArrayBuffer(8);
     const flags = new Int32Array(gate);
@@ -48,7 +48,7 @@ describe("report pool", () => {
     const second = await pos.calculate({ card: { cardNumber: card }, lines: [line, line] });
     const confirmed = await pos.confirm({ checkId: second.checkId });
     expect(confirmed.checkId).toBe(second.checkId);
-    await daemon.store.idle();
+    await daemon.store.checkpoint(); // report workers read the LMDB file
 
     Atomics.store(flags, 1, 1);
     Atomics.notify(flags, 1);

@@ -28,8 +28,14 @@ export interface Metrics {
   readonly posUpgradesRefused: Counter<"reason">;
   /** Fed by the storage layer: commands per group commit. */
   readonly commitBatchCommands: Histogram;
-  /** Fed by the storage layer: one group commit, including fsync, seconds. */
+  /** Fed by the storage layer: one group commit (the write-ahead log append, O_DSYNC), seconds. */
   readonly commitDuration: Histogram;
+  /** Fed by the storage layer: one checkpoint of durable commands into LMDB, seconds. */
+  readonly checkpointDuration: Histogram;
+  /** Fed by the storage layer: commands per checkpoint. */
+  readonly checkpointCommands: Histogram;
+  /** Fed by the storage layer: durable commands not yet in LMDB (the overlay holds them). */
+  readonly uncheckpointedCommands: Gauge;
   /** Fed by the storage layer: sequence number of the last journal entry. */
   readonly journalLastSeq: Gauge;
   /** Fed by the storage layer: bytes used in the LMDB map. */
@@ -85,7 +91,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     posAnswersDropped: new Counter({ name: "loyalty_pos_answers_dropped_total", help: "POS answers not delivered, by reason", labelNames: ["reason"], registers }),
     posUpgradesRefused: new Counter({ name: "loyalty_pos_upgrades_refused_total", help: "POS WebSocket upgrades refused with 503, by reason", labelNames: ["reason"], registers }),
     commitBatchCommands: new Histogram({ name: "loyalty_commit_batch_commands", help: "Commands per group commit", buckets: commitBatchBuckets, registers }),
-    commitDuration: new Histogram({ name: "loyalty_commit_duration_seconds", help: "Duration of one group commit including fsync", buckets: commitDurationBucketsSeconds, registers }),
+    commitDuration: new Histogram({ name: "loyalty_commit_duration_seconds", help: "Duration of one group commit: the write-ahead log append through O_DSYNC", buckets: commitDurationBucketsSeconds, registers }),
+    checkpointDuration: new Histogram({ name: "loyalty_checkpoint_duration_seconds", help: "Duration of one checkpoint of durable commands into LMDB, including its fsyncs", buckets: commitDurationBucketsSeconds, registers }),
+    checkpointCommands: new Histogram({ name: "loyalty_checkpoint_commands", help: "Commands per checkpoint into LMDB", buckets: commitBatchBuckets, registers }),
+    uncheckpointedCommands: new Gauge({ name: "loyalty_store_uncheckpointed_commands", help: "Durable commands not yet checkpointed into LMDB (held in memory and in the write-ahead log)", registers }),
     journalLastSeq: new Gauge({ name: "loyalty_journal_last_seq", help: "Sequence number of the last journal entry", registers }),
     lmdbUsedBytes: new Gauge({ name: "loyalty_lmdb_used_bytes", help: "Bytes used in the LMDB map", registers }),
     storePendingCommands: new Gauge({ name: "loyalty_store_pending_commands", help: "Commands waiting for the next group commit", registers }),

@@ -6,13 +6,19 @@
 // Usage: node dist/daemon/storage/crash-child.js <mode> <dir> [arg]
 //   stream <dir> <window>     sync durability; keeps <window> commands in
 //                             flight forever, printing "ack <id>" for each
-//                             answered one. Stops when stdin closes.
+//                             answered one. Stops when stdin closes. Never
+//                             checkpoints: everything acknowledged is in the
+//                             write-ahead log only.
 //   sequential <dir> <count> <sync|none>
 //                             one command at a time, "ack <id>" after each,
 //                             then closes the store and exits 0.
-//   fill <dir> <padBytes>     sync; submits large commands until a commit
+//   fill <dir> <padBytes> [log|checkpoint]
+//                             sync; submits large commands until a write
 //                             fails (run it under a file-size limit), then
 //                             prints one JSON line per command and a summary.
+//                             "log": no checkpoints, so the log append is what
+//                             fails; "checkpoint" (default): checkpoints as
+//                             usual, so LMDB's file usually fails first.
 //
 // Contract: a line "ack <id>" is written (synchronously, one write() of a few
 // bytes, so never torn) only after submit's promise for <id> resolved.
@@ -20,7 +26,7 @@ import { writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { Tx } from "../engine/tx.js";
 import { assert } from "../assert.js";
-import { openStore, type Durability, type Store } from "./store.js";
+import { openStore, type Durability, type Store, type StoreOptions } from "./store.js";
 
 export interface CrashCommand {
   readonly id: string;
@@ -48,12 +54,15 @@ function print(line: string): void {
   writeSync(1, line + "\n");
 }
 
-async function open(dir: string, durability: Durability): Promise<Store> {
-  return openStore({ path: dir, durability, mapSizeBytes: 64 * 1024 * 1024, pendingCommandsMax: 10_000 });
+/** Options that keep every command in the write-ahead log until close. */
+const noCheckpoints = { checkpointIntervalMs: 3_600_000, checkpointCommands: 1_000_000 } as const;
+
+async function open(dir: string, durability: Durability, extra: Partial<StoreOptions> = {}): Promise<Store> {
+  return openStore({ path: dir, durability, mapSizeBytes: 64 * 1024 * 1024, pendingCommandsMax: 10_000, replay: applyCrashCommand, ...extra });
 }
 
 async function stream(dir: string, window: number): Promise<void> {
-  const store = await open(dir, "sync");
+  const store = await open(dir, "sync", noCheckpoints);
   let stopped = false;
   process.stdin.on("end", () => {
     stopped = true;
@@ -90,12 +99,12 @@ async function sequential(dir: string, count: number, durability: Durability): P
   await store.close();
 }
 
-async function fill(dir: string, padBytes: number): Promise<void> {
+async function fill(dir: string, padBytes: number, failing: "log" | "checkpoint"): Promise<void> {
   // With a file-size limit, the kernel sends SIGXFSZ when LMDB writes past it;
   // handling the signal makes the write fail with EFBIG instead, which is the
   // commit failure we want the store to handle.
   process.on("SIGXFSZ", () => {});
-  const store = await open(dir, "sync");
+  const store = await open(dir, "sync", failing === "log" ? noCheckpoints : {});
   const window = 8;
   const commandsMax = 100_000;
   const outcomes: Promise<void>[] = [];
@@ -142,7 +151,7 @@ async function main(argv: readonly string[]): Promise<void> {
   assert(dir !== undefined, "usage: crash-child <mode> <dir> [arg]");
   if (mode === "stream") return stream(dir, Number(arg ?? 64));
   if (mode === "sequential") return sequential(dir, Number(arg ?? 5), durability === "none" ? "none" : "sync");
-  if (mode === "fill") return fill(dir, Number(arg ?? 4000));
+  if (mode === "fill") return fill(dir, Number(arg ?? 4000), durability === "log" ? "log" : "checkpoint");
   assert(false, `unknown mode ${String(mode)}`);
 }
 

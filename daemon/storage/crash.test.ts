@@ -40,7 +40,9 @@ describe("crash", () => {
     const acked = run.lines.map((line) => line.slice("ack ".length));
     expect(acked.length).toBeGreaterThanOrEqual(ackedBeforeKill);
 
-    const store = await stores.open(dir);
+    const store = await stores.open(dir, { replay: applyCrashCommand });
+    // The child never checkpointed: all of it came back from the write-ahead log.
+    expect(store.recoveredCommands).toBe(store.lastSeq);
     expect(store.lastSeq).toBeGreaterThanOrEqual(acked.length);
     for (const id of acked) {
       expect(store.read((tx) => tx.get<CrashRecord>("idempotency", `crash/${id}`)), `acknowledged ${id} lost`).toBeDefined();
@@ -51,12 +53,15 @@ describe("crash", () => {
   });
 });
 
-describe("commit failure", () => {
-  it("a failed commit answers no request of its batch as success, fails the store, and keeps everything acknowledged", async () => {
+describe("write failure", () => {
+  // A file-size limit makes the write fail (EFBIG) once a file reaches it: a
+  // real failed write. "checkpoint": LMDB's data file reaches it first, while
+  // a checkpoint commits (acknowledged commands are in the log); "log": the
+  // write-ahead log does, during an append (its commands were not).
+  // (Log records are small, the padding is in the state: the log reaches a smaller limit sooner.)
+  it.each([["checkpoint", 2048], ["log", 256]] as const)("a failed %s write answers no request of its batch as success, fails the store, and keeps everything acknowledged", async (failing, blocks) => {
     const dir = stores.dir();
-    // A file-size limit makes LMDB's write fail (EFBIG → the commit fails with
-    // an I/O error) once the data file reaches it: a real failed commit.
-    const run = runChild("sh", ["-c", 'ulimit -f 2048 && exec "$0" "$@"', process.execPath, crashChildEntry, "fill", dir, "4000"]);
+    const run = runChild("sh", ["-c", `ulimit -f ${blocks} && exec "$0" "$@"`, process.execPath, crashChildEntry, "fill", dir, "4000", failing]);
     const exit = await run.finished;
     expect(exit.code, exit.stderr + run.lines.join("\n")).toBe(0);
     const outcomes = run.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -68,7 +73,7 @@ describe("commit failure", () => {
     expect(outcomes.at(-1)).toEqual({ done: true, healthy: false, submitAfter: "STORE_FAILED", closeError: "STORE_FAILED" });
 
     // Reopened without the limit: exactly the acknowledged commands are there.
-    const store = await stores.open(dir);
+    const store = await stores.open(dir, { replay: applyCrashCommand });
     expect(store.lastSeq).toBe(acked.length);
     const journalIds = await checkJournalAndReplay(store);
     expect([...journalIds].sort()).toEqual([...acked].sort());

@@ -4,11 +4,13 @@
 // The crash test (SIGKILL) cannot show this: a killed process's writes still
 // reach the disk through the OS page cache, fsync or not. Only power loss
 // tells the difference, so instead we trace the child's syscalls (strace) and
-// check the order LMDB's commit promises and we rely on (see store.ts):
-//   data pages pwrite()/writev() → fdatasync() → meta page pwrite() via an O_DSYNC fd
-//   → and only then the answer (the "ack" line written to stdout).
-// The same check must fail for 'none' durability (no fdatasync), which shows
-// the check can tell the two apart.
+// check the order the store promises (see store.ts and wal.ts):
+//   the command's write-ahead log record written through an O_DSYNC fd
+//   → and only then the answer (the "ack" line written to stdout);
+//   and every checkpoint into LMDB: data pages written → fdatasync() → meta
+//   page written via an O_DSYNC fd (LMDB's own commit order).
+// The same check must fail for 'none' durability (no O_DSYNC, no
+// fdatasync), which shows the check can tell the two apart.
 //
 // Requires strace (and ptrace permission); .ci/run installs it. Where it is
 // missing the test fails and says so: it never passes without checking.
@@ -38,7 +40,7 @@ interface Syscall {
 }
 
 /** Runs the child under strace (one output file per thread) and returns its syscalls in start order. */
-function traceChild(durability: "sync" | "none", commands: number): { calls: Syscall[]; dsyncFds: Set<number> } {
+function traceChild(durability: "sync" | "none", commands: number): { calls: Syscall[]; fds: OpenedFds } {
   const workDir = mkdtempSync(join(tmpdir(), "loyalty-durability-"));
   dirs.push(workDir);
   const dataDir = join(workDir, "data");
@@ -54,7 +56,7 @@ function traceChild(durability: "sync" | "none", commands: number): { calls: Sys
   expect(result.stdout.trim().split("\n")).toEqual(Array.from({ length: commands }, (_, i) => `ack s${i}`));
 
   const calls: Syscall[] = [];
-  const dsyncFds = new Set<number>();
+  const fds: OpenedFds = { lmdbDsync: new Set(), walDsync: new Set(), walPlain: new Set() };
   // e.g. 1700000000.123456 fdatasync(19</tmp/x/data.mdb>) = 0 <0.000300>
   const pattern = /^(\d+\.\d+) (\w+)\((?:AT_FDCWD<[^>]*>, )?(\d+)?.*= (-?\d+)(?:<[^>]*>)? <(\d+\.\d+)>$/;
   for (const file of readdirSync(traceDir)) {
@@ -63,52 +65,80 @@ function traceChild(durability: "sync" | "none", commands: number): { calls: Sys
       if (match === null) continue;
       const [, start, name, fd, ret, duration] = match;
       if (name === "openat") {
-        if (line.includes("data.mdb") && line.includes("O_DSYNC")) dsyncFds.add(Number(ret));
+        const dsync = line.includes("O_DSYNC");
+        if (line.includes("data.mdb") && dsync) fds.lmdbDsync.add(Number(ret));
+        if (/wal-\d+\.log/.test(line)) (dsync ? fds.walDsync : fds.walPlain).add(Number(ret));
         continue;
       }
       calls.push({ startS: Number(start), endS: Number(start) + Number(duration), name: name!, fd: Number(fd), line });
     }
   }
   calls.sort((a, b) => a.startS - b.startS);
-  return { calls, dsyncFds };
+  return { calls, fds };
 }
 
-/** For every ack, the violations of "data written, then fdatasync, then meta via O_DSYNC, then ack". */
-function orderViolations(calls: readonly Syscall[], dsyncFds: ReadonlySet<number>): string[] {
-  const onData = (call: Syscall): boolean => call.line.includes("data.mdb>");
-  const isWrite = (call: Syscall): boolean => call.name.startsWith("pwrite") || call.name === "writev";
+interface OpenedFds {
+  readonly lmdbDsync: Set<number>;
+  readonly walDsync: Set<number>;
+  readonly walPlain: Set<number>;
+}
+
+const isWrite = (call: Syscall): boolean => call.name.startsWith("pwrite") || call.name === "writev" || call.name === "write";
+
+/** For every ack, the violations of "its log record written through an O_DSYNC descriptor, then the ack". */
+function answerViolations(calls: readonly Syscall[], fds: OpenedFds): string[] {
+  const onWal = (call: Syscall): boolean => /wal-\d+\.log>/.test(call.line);
   const acks = calls.filter((call) => call.name === "write" && call.fd === 1 && call.line.includes('"ack '));
   const violations: string[] = [];
   let previousAckS = 0;
   for (const ack of acks) {
-    // Commands are sequential: this command's commit happened after the previous answer.
-    const during = calls.filter((call) => call.startS > previousAckS && call.endS <= ack.startS && onData(call));
-    const dataWrites = during.filter((call) => isWrite(call) && !dsyncFds.has(call.fd));
-    const lastDataWriteS = Math.max(...dataWrites.map((call) => call.endS));
-    const sync = during.find((call) => (call.name === "fdatasync" || call.name === "fsync") && call.startS >= lastDataWriteS);
-    const meta = sync && during.find((call) => isWrite(call) && dsyncFds.has(call.fd) && call.startS >= sync.endS);
-    if (dataWrites.length === 0) violations.push(`${ack.line}: no data page written before it`);
-    else if (sync === undefined) violations.push(`${ack.line}: data pages not fdatasync'ed before it`);
-    else if (meta === undefined) violations.push(`${ack.line}: meta page not written durably (O_DSYNC) after the fdatasync`);
+    // Commands are sequential: this command's append happened after the previous answer.
+    const appends = calls.filter((call) => call.startS > previousAckS && call.endS <= ack.startS && onWal(call) && isWrite(call));
+    if (appends.length === 0) violations.push(`${ack.line}: no log record written before it`);
+    else if (!appends.some((call) => fds.walDsync.has(call.fd))) violations.push(`${ack.line}: its log record was not written through an O_DSYNC descriptor`);
     previousAckS = ack.endS;
   }
   expect(acks.length).toBeGreaterThan(0);
   return violations;
 }
 
+/** For every LMDB meta page write (a commit), the violations of "data written, then fdatasync, then meta via O_DSYNC". */
+function checkpointViolations(calls: readonly Syscall[], fds: OpenedFds): { commits: number; violations: string[] } {
+  const onData = (call: Syscall): boolean => call.line.includes("data.mdb>");
+  const metas = calls.filter((call) => onData(call) && isWrite(call) && fds.lmdbDsync.has(call.fd));
+  const violations: string[] = [];
+  let previousMetaS = 0;
+  for (const meta of metas) {
+    const during = calls.filter((call) => call.startS > previousMetaS && call.endS <= meta.startS && onData(call));
+    const dataWrites = during.filter((call) => isWrite(call) && !fds.lmdbDsync.has(call.fd));
+    const lastDataWriteS = Math.max(...dataWrites.map((call) => call.endS));
+    const sync = during.find((call) => (call.name === "fdatasync" || call.name === "fsync") && call.startS >= lastDataWriteS);
+    if (dataWrites.length > 0 && sync === undefined) violations.push(`${meta.line}: data pages not fdatasync'ed before it`);
+    previousMetaS = meta.endS;
+  }
+  return { commits: metas.length, violations };
+}
+
 describe("durability", () => {
-  it("sync mode answers only after the commit's data was fdatasync'ed and its meta page written with O_DSYNC", () => {
+  it("sync mode answers only after the command's log record was written with O_DSYNC, and checkpoints commit in LMDB's order", () => {
     requireStrace();
-    const { calls, dsyncFds } = traceChild("sync", 5);
-    expect(dsyncFds.size).toBeGreaterThan(0);
-    expect(orderViolations(calls, dsyncFds)).toEqual([]);
+    const { calls, fds } = traceChild("sync", 5);
+    expect(fds.walDsync.size).toBeGreaterThan(0);
+    expect(answerViolations(calls, fds)).toEqual([]);
+    // The store closes at the end, so at least that checkpoint committed.
+    const checkpoints = checkpointViolations(calls, fds);
+    expect(checkpoints.commits).toBeGreaterThan(0);
+    expect(checkpoints.violations).toEqual([]);
   });
 
   it("the same check fails for 'none' durability, so it can tell the modes apart", () => {
     requireStrace();
-    const { calls, dsyncFds } = traceChild("none", 5);
-    const violations = orderViolations(calls, dsyncFds);
+    const { calls, fds } = traceChild("none", 5);
+    expect(fds.walPlain.size).toBeGreaterThan(0);
+    const violations = answerViolations(calls, fds);
     expect(violations).toHaveLength(5);
-    for (const violation of violations) expect(violation).toContain("not fdatasync'ed");
+    for (const violation of violations) expect(violation).toContain("not written through an O_DSYNC descriptor");
+    // And LMDB does not flush either: no meta page through O_DSYNC.
+    expect(checkpointViolations(calls, fds).commits).toBe(0);
   });
 });

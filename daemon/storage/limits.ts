@@ -67,3 +67,22 @@ export const pendingCommandsCeiling = 1_000_000;
 assert(keyBytesMax > 0 && keyBytesMax <= 1978, "keyBytesMax must fit lmdb-js's compiled maximum");
 assert(journalEntryBytesMax >= valueBytesMax, "a journal entry must be able to carry any value");
 assert(writesPerCommandMax > 0 && scanLimitMax > 0 && journalPageMax > 0, "limits must be positive");
+
+/**
+ * Longest a durable batch waits before a checkpoint copies it into LMDB.
+ * Shorter means smaller LMDB transactions (each costs a few random page
+ * writes and two flushes, and its puts run on the event loop in one go);
+ * longer means more commands per transaction, fewer writes of hot pages, and
+ * more of the log to apply again after a crash.
+ */
+export const checkpointIntervalMsDefault = 50;
+
+/** Durable commands that start a checkpoint before the interval is up (bounds one checkpoint's puts on the event loop). */
+export const checkpointCommandsDefault = 1_000;
+
+/**
+ * Durable commands not yet in LMDB beyond which `submit` sheds load: their
+ * writes live in the overlay (memory) until a checkpoint, so a disk that
+ * stalls LMDB must not let the overlay grow without bound.
+ */
+export const checkpointBacklogMax = 200_000;

@@ -78,11 +78,13 @@ export async function openLayout(path: string, durability: Durability, mapSizeBy
     noMemInit: false,
     noReadAhead: false,
     readOnly: false,
-    // lmdb-js's default: it starts the transaction at the end of the event
-    // turn in which our single `batch()` block was queued. Starting it at once
-    // (eventTurnBatching: false, txnStartThreshold: 0, undocumented) measured
-    // no faster, so we keep the documented behaviour.
-    eventTurnBatching: true,
+    // Off: every write of ours is inside one explicit `batch()` block per
+    // transaction, so lmdb-js's implicit per-event-turn block adds nothing,
+    // and it would hold a commit promise of its own that nobody can handle:
+    // when a large checkpoint's commit fails, that promise's rejection was
+    // unhandled and ended the process before our waiters were answered.
+    // lmdb-js then starts the transaction from a setImmediate.
+    eventTurnBatching: false,
     commitDelay: 0,
     strictAsyncOrder: false,
     // Values are pre-encoded by encoding.ts; keys are strings (keys.ts).

@@ -90,6 +90,7 @@ async function runScenario({ steps, pendingCommandsMax, batchCommandsMax, durabi
   const settle = async (): Promise<void> => {
     await Promise.all(outstanding);
     expect(store.stats().pendingCommands).toBe(0);
+    await store.checkpoint();
     expect(store.stats().overlayEntries).toBe(0);
     expect(store.durableSeq).toBe(model.lastSeq);
   };

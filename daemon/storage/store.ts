@@ -3,12 +3,19 @@
 //
 // Contract:
 // - `submit(command, now, apply)` runs `apply` synchronously on a CommandTx.
-//   Its writes become visible to every later command at once (overlay) and are
-//   committed with the command's journal entry in one LMDB transaction shared
-//   by every command of its batch. The promise resolves with apply's result
-//   only once that transaction is durable; a command that wrote nothing
-//   resolves once every batch pending when it ran is durable (it may have
-//   read their effects). Promises resolve in submission order.
+//   Its writes become visible to every later command at once (overlay). Its
+//   journal entry is appended to the write-ahead log (wal.ts) together with
+//   those of every command of its batch, in one write; the promise resolves
+//   with apply's result only once that write is durable. A command that wrote
+//   nothing resolves once every batch pending when it ran is durable (it may
+//   have read their effects). Promises resolve in submission order.
+// - Checkpoints copy durable batches into LMDB, many at a time, in one LMDB
+//   transaction with their journal entries and `lastSeq` (every
+//   `checkpointIntervalMs`, or sooner once `checkpointCommands` wait). Until
+//   then their writes stay in the overlay, so reads see them. `open` applies
+//   the log's entries past LMDB's lastSeq again with the `replay` engine (a
+//   crash between append and checkpoint), checkpoints them and deletes the
+//   log. `checkpoint()` forces one (backups, reports, close).
 // - When the store is overloaded (StoreOverloadedError), closing
 //   (StoreClosedError) or failed (StoreFailedError), `submit` applies nothing
 //   and returns a rejected promise: callers handle every store outcome in one
@@ -21,20 +28,21 @@
 //   bounded number of requests in one event-loop turn, however far behind the
 //   disk is (without it, overload became a convoy: 1,600-command commits
 //   whose answers and follow-up requests held the event loop for 0.4 s).
-// - Batches commit strictly one after another: batch N+1 is handed to LMDB
-//   only after batch N is durable. So if N fails, nothing that read N's
-//   effects can reach disk; the store then rejects every pending request and
-//   refuses further work (isHealthy() === false), because the overlay now
-//   disagrees with disk. (Leaving the ordering to lmdb-js's own write queue
-//   would let it commit N+1 after N failed.)
-// - Durability ('sync'): a batch counts as durable when LMDB's commit
-//   returned, which with the options in lmdb-layout.ts means its data pages
-//   were fdatasync()ed and its meta page written with O_DSYNC.
-//   durability.test.ts checks that syscall order before every answer.
-//   'none': commits are not flushed; they survive a process crash (the OS
-//   page cache has them) but not an OS crash or power loss.
+// - Batches are appended strictly one after another: batch N+1 is handed to
+//   the log only after batch N is durable. So if N fails, nothing that read
+//   N's effects can reach disk; the store then rejects every pending request
+//   and refuses further work (isHealthy() === false), because the overlay now
+//   disagrees with disk. A failed checkpoint fails the store the same way;
+//   what the log already holds stays acknowledged (the next open replays it).
+// - Durability ('sync'): a batch counts as durable when its log append
+//   returned through an O_DSYNC descriptor; a checkpoint is a plain LMDB
+//   commit (data pages fdatasync()ed, then the meta page written with
+//   O_DSYNC). durability.test.ts checks the order before every answer.
+//   'none': nothing is flushed; writes survive a process crash (the OS page
+//   cache has them) but not an OS crash or power loss.
 // - Seqs: every command that wrote gets the next seq (1, 2, ...), assigned
-//   when applied. `lastSeq` counts applied commands, `durableSeq` durable ones.
+//   when applied. `lastSeq` counts applied commands, `durableSeq` durable
+//   ones, `checkpointedSeq` the ones LMDB holds.
 // - One Store per LMDB path per process: lmdb-js shares one environment per
 //   path inside a process, which would make two stores silently share flags
 //   and break single-writer ordering; opening a path twice is an assertion.
@@ -48,10 +56,19 @@ import { CommandTx, ReadOnlyTx, type LocalWrite, type StateReader } from "./comm
 import { decodeValue, encodeValue } from "./encoding.js";
 import { StoreClosedError, StoreFailedError, StoreOverloadedError } from "./errors.js";
 import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "./journal.js";
-import { batchCommandsMaxDefault, journalPageMax, pendingCommandsCeiling, scanLimitMax } from "./limits.js";
+import {
+  batchCommandsMaxDefault,
+  checkpointBacklogMax,
+  checkpointCommandsDefault,
+  checkpointIntervalMsDefault,
+  journalPageMax,
+  pendingCommandsCeiling,
+  scanLimitMax,
+} from "./limits.js";
 import { layoutSizes, openLayout, readOrInitSystem, systemKeyLastSeq, type Durability, type LmdbLayout, type TableDb } from "./lmdb-layout.js";
 import { visitMerged, type OverlayTable } from "./overlay.js";
 import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
+import { frameRecord, readWal, walRecordHeaderBytes, WriteAheadLog, type WalRecord } from "./wal.js";
 
 export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
 export type { Durability } from "./lmdb-layout.js";
@@ -62,7 +79,16 @@ export interface CommitInfo {
   readonly commands: number;
   /** Distinct keys written (puts and deletes) by the batch. */
   readonly writes: number;
-  /** From handing the batch to LMDB until it was durable. */
+  /** From handing the batch to the write-ahead log until it was durable. */
+  readonly ms: number;
+}
+
+export interface CheckpointInfo {
+  /** Commands the checkpoint copied into LMDB. */
+  readonly commands: number;
+  /** Distinct keys it wrote. */
+  readonly writes: number;
+  /** From handing it to LMDB until the LMDB commit was durable. */
   readonly ms: number;
 }
 
@@ -82,6 +108,18 @@ export interface StoreOptions {
   readonly batchCommandsMax?: number;
   /** Called after each batch is durable (metrics). Must not throw. */
   readonly onCommit?: (info: CommitInfo) => void;
+  /** Called after each checkpoint is durable in LMDB (metrics). Must not throw. */
+  readonly onCheckpoint?: (info: CheckpointInfo) => void;
+  /**
+   * The engine that applied the journaled commands. Required to open a store
+   * whose write-ahead log holds commands LMDB does not (after a crash):
+   * `open` applies them again with it, in order, with their recorded time.
+   */
+  readonly replay?: Apply<unknown>;
+  /** Longest a durable batch waits for its checkpoint; default `checkpointIntervalMsDefault` (limits.ts). */
+  readonly checkpointIntervalMs?: number;
+  /** Durable commands that start a checkpoint at once; default `checkpointCommandsDefault` (limits.ts). */
+  readonly checkpointCommands?: number;
 }
 
 export interface Epoch {
@@ -98,6 +136,9 @@ export interface StoreStats {
   readonly lastSeq: number;
   readonly durableSeq: number;
   readonly lastCommitMs: number;
+  /** Seq of the last command LMDB holds (the rest is in the write-ahead log and the overlay). */
+  readonly checkpointedSeq: number;
+  readonly lastCheckpointMs: number;
   /** Current LMDB map size (may have grown past the configured size). */
   readonly mapSizeBytes: number;
   /** Pages in use × page size: the part of the data file holding data. */
@@ -152,13 +193,28 @@ export class Store implements StateReader {
   /** Full batches waiting for the one in flight, oldest first; only while `current` is open after them. */
   private readonly sealed: CommitBatch[] = [];
   private readonly batchCommandsMax: number;
-  /** The batch LMDB is committing; at most one. */
+  /** The batch the write-ahead log is appending; at most one. */
   private inFlight: CommitBatch | null = null;
+  /** Durable batches not yet in LMDB, oldest first. */
+  private readonly durableBatches: CommitBatch[] = [];
+  /** The batches of the checkpoint LMDB is committing, if one is. */
+  private checkpointing: CommitBatch[] | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  /** Commands in durableBatches and checkpointing: what the overlay holds beyond LMDB. */
+  private uncheckpointedCommands = 0;
+  private checkpointWaiters: { seq: number; resolve: () => void; reject: (reason: unknown) => void }[] = [];
+  private readonly checkpointIntervalMs: number;
+  private readonly checkpointCommands: number;
   private nextBatchId = 1;
   private pendingCount = 0;
   private assignedSeq: number;
   private committedSeq: number;
+  private checkpointedSeq: number;
   private lastCommitMs = 0;
+  private lastCheckpointMs = 0;
+  /** While open() applies the log's records again: they are durable already, so batches skip the append. */
+  private recovering = false;
+  private recovered = 0;
   private applying = false;
   private closing = false;
   private closed = false;
@@ -168,11 +224,16 @@ export class Store implements StateReader {
   private idleRejects: ((reason: unknown) => void)[] = [];
   // Created once: scheduling a commit allocates nothing per command.
   private readonly commitCurrentCallback = (): void => this.commitCurrent();
+  private readonly checkpointCallback = (): void => {
+    this.checkpointTimer = null;
+    this.startCheckpoint();
+  };
 
   private constructor(
     private readonly path: string,
     private readonly options: StoreOptions,
     private readonly layout: LmdbLayout,
+    private readonly wal: WriteAheadLog,
     lastSeq: number,
   ) {
     this.tableStates = new Map();
@@ -181,7 +242,10 @@ export class Store implements StateReader {
     }
     this.assignedSeq = lastSeq;
     this.committedSeq = lastSeq;
+    this.checkpointedSeq = lastSeq;
     this.batchCommandsMax = options.batchCommandsMax ?? batchCommandsMaxDefault;
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? checkpointIntervalMsDefault;
+    this.checkpointCommands = options.checkpointCommands ?? checkpointCommandsDefault;
   }
 
   static async open(options: StoreOptions): Promise<Store> {
@@ -197,6 +261,13 @@ export class Store implements StateReader {
       assertSafeInteger(options.batchCommandsMax, "batchCommandsMax");
       assert(options.batchCommandsMax >= 1, "batchCommandsMax must be at least 1");
     }
+    for (const name of ["checkpointIntervalMs", "checkpointCommands"] as const) {
+      const value = options[name];
+      if (value !== undefined) {
+        assertSafeInteger(value, name);
+        assert(value >= 1, `${name} must be at least 1`);
+      }
+    }
     const path = resolvePath(options.path);
     assert(!openPaths.has(path), `store ${path} is already open in this process`);
 
@@ -204,7 +275,17 @@ export class Store implements StateReader {
     try {
       const layout = await openLayout(path, options.durability, options.mapSizeBytes);
       try {
-        return new Store(path, options, layout, await readOrInitSystem(layout));
+        const lastSeq = await readOrInitSystem(layout);
+        const log = readWal(path);
+        const wal = new WriteAheadLog(path, options.durability, log.segments);
+        const store = new Store(path, options, layout, wal, lastSeq);
+        try {
+          await store.recover(log.records.filter((record) => record.seq > lastSeq));
+        } catch (error) {
+          wal.close();
+          throw error;
+        }
+        return store;
       } catch (error) {
         // Not swallowed: rethrown once the environment is closed again.
         await layout.root.close();
@@ -224,6 +305,16 @@ export class Store implements StateReader {
   /** Seq of the last command known durable. */
   get durableSeq(): number {
     return this.committedSeq;
+  }
+
+  /** Commands `open` applied again from the write-ahead log (a crash came before their checkpoint). */
+  get recoveredCommands(): number {
+    return this.recovered;
+  }
+
+  /** Seq of the last command LMDB holds: what a reader of the LMDB file alone (a report worker, a backup) sees. */
+  get lmdbSeq(): number {
+    return this.checkpointedSeq;
   }
 
   get pendingCommandsMax(): number {
@@ -255,6 +346,10 @@ export class Store implements StateReader {
     if (this.closing) return Promise.reject(new StoreClosedError());
     if (this.pendingCount >= this.options.pendingCommandsMax) {
       return Promise.reject(new StoreOverloadedError(this.pendingCount, this.options.pendingCommandsMax));
+    }
+    if (this.uncheckpointedCommands >= checkpointBacklogMax) {
+      // LMDB is far behind the log: the overlay would grow without bound.
+      return Promise.reject(new StoreOverloadedError(this.uncheckpointedCommands, checkpointBacklogMax));
     }
     assertSafeInteger(now, "now");
 
@@ -293,6 +388,21 @@ export class Store implements StateReader {
     this.assignedSeq = seq;
     this.pendingCount++;
     return batch.addWaiter(result) as Promise<R>;
+  }
+
+  /**
+   * Resolves once LMDB holds every command durable when it was called (and
+   * every command pending then, once durable); rejects with the failure if
+   * the store failed first.
+   */
+  async checkpoint(): Promise<void> {
+    await this.idle();
+    const seq = this.committedSeq;
+    if (this.checkpointedSeq >= seq) return;
+    if (this.failure !== null) throw this.failure;
+    const done = new Promise<void>((resolve, reject) => this.checkpointWaiters.push({ seq, resolve, reject }));
+    this.startCheckpoint();
+    return done;
   }
 
   /** Resolves when nothing is pending; rejects with the failure if the store failed. */
@@ -365,10 +475,25 @@ export class Store implements StateReader {
     const entries: JournalEntry[] = [];
     if (fromSeq > this.committedSeq) return entries;
     let expected = fromSeq;
-    for (const { key, value } of this.layout.journal.getRange({ start: fromSeq, end: this.committedSeq + 1, limit, snapshot: true })) {
-      assert(key === expected, `journal gap: expected seq ${expected}, found ${key}`);
-      entries.push(decodeJournalEntry(key, value));
-      expected++;
+    // LMDB holds what was checkpointed; the batches in memory hold the rest.
+    if (fromSeq <= this.checkpointedSeq) {
+      for (const { key, value } of this.layout.journal.getRange({ start: fromSeq, end: this.checkpointedSeq + 1, limit, snapshot: true })) {
+        assert(key === expected, `journal gap: expected seq ${expected}, found ${key}`);
+        entries.push(decodeJournalEntry(key, value));
+        expected++;
+      }
+      if (entries.length === limit || expected <= this.checkpointedSeq) return entries;
+    }
+    for (const batch of [...(this.checkpointing ?? []), ...this.durableBatches]) {
+      const first = batch.journalSeqs[0]!;
+      const last = batch.journalSeqs[batch.journalSeqs.length - 1]!;
+      if (last < expected) continue;
+      for (let seq = Math.max(first, expected); seq <= last && entries.length < limit; seq++) {
+        assert(seq === expected, `journal gap: expected seq ${expected}, found ${seq}`);
+        entries.push(decodeJournalEntry(seq, batch.journalBytes[seq - first]!));
+        expected++;
+      }
+      if (entries.length === limit) break;
     }
     return entries;
   }
@@ -386,7 +511,9 @@ export class Store implements StateReader {
     assert(!openPaths.has(target), "cannot back up into an open store");
     if (existsSync(target) && readdirSync(target).length > 0) throw new Error(`backup target ${dir} is not empty`);
     mkdirSync(target, { recursive: true });
-    const seq = this.committedSeq;
+    // The copy is of LMDB: first make it hold everything durable.
+    await this.checkpoint();
+    const seq = this.checkpointedSeq;
     await this.layout.root.backup(target, true);
     return { seq, bytes: statSync(join(target, "data.mdb")).size };
   }
@@ -395,7 +522,8 @@ export class Store implements StateReader {
   journalFirstSeq(): number {
     this.assertReadable();
     for (const key of this.layout.journal.getKeys({ limit: 1, snapshot: true })) return key;
-    return this.committedSeq + 1;
+    // LMDB's journal is empty: the entries since the last checkpoint (in memory) come next.
+    return this.checkpointedSeq + 1;
   }
 
   /**
@@ -406,7 +534,7 @@ export class Store implements StateReader {
    */
   async truncateJournal(beforeSeq: number, limit = 10_000): Promise<number> {
     this.assertReadable();
-    const end = Math.min(beforeSeq, this.committedSeq + 1);
+    const end = Math.min(beforeSeq, this.checkpointedSeq + 1);
     const keys = [...this.layout.journal.getKeys({ end, limit, snapshot: true })];
     if (keys.length === 0) return 0;
     await this.layout.root.batch(() => {
@@ -447,6 +575,8 @@ export class Store implements StateReader {
       lastSeq: this.assignedSeq,
       durableSeq: this.committedSeq,
       lastCommitMs: this.lastCommitMs,
+      checkpointedSeq: this.checkpointedSeq,
+      lastCheckpointMs: this.lastCheckpointMs,
       mapSizeBytes: sizes?.mapSizeBytes ?? this.options.mapSizeBytes,
       usedBytes: sizes?.usedBytes ?? 0,
       overlayEntries,
@@ -531,7 +661,7 @@ export class Store implements StateReader {
     }
   }
 
-  /** Hands the oldest waiting batch (sealed first, then current) to LMDB, unless one is in flight. */
+  /** Hands the oldest waiting batch (sealed first, then current) to the write-ahead log, unless one is in flight. */
   private commitCurrent(): void {
     if (this.inFlight !== null || this.failure !== null) return;
     let batch = this.sealed.shift();
@@ -542,87 +672,196 @@ export class Store implements StateReader {
     }
     this.inFlight = batch;
     batch.committedAtMs = performance.now();
-    let committed: Promise<boolean>;
-    try {
-      // `batch` puts every write into one LMDB transaction (lmdb-js never
-      // splits a batch block across transactions).
-      committed = this.layout.root.batch(() => this.writeBatch(batch));
-    } catch (error) {
-      // Our writes are validated before this point, so lmdb-js throwing here
-      // is a bug or a closed environment. Part of the block may still commit;
-      // writeBatch's order makes that detectable at the next open.
-      this.onBatchFailed(batch, error);
+    const seqs = batch.journalSeqs;
+    if (this.recovering) {
+      // Replayed from the log: durable already.
+      void Promise.resolve().then(() => this.onBatchDurable(batch));
       return;
     }
-    committed.then(
-      (ok) => this.onBatchDurable(batch, ok),
+    let bytes = 0;
+    for (const entry of batch.journalBytes) bytes += walRecordHeaderBytes + entry.length;
+    const framed = Buffer.allocUnsafe(bytes);
+    let offset = 0;
+    for (const entry of batch.journalBytes) offset = frameRecord(framed, offset, entry);
+    this.wal.append(framed, seqs[0]!, seqs[seqs.length - 1]!).then(
+      () => this.onBatchDurable(batch),
       (error: unknown) => this.onBatchFailed(batch, error),
     );
   }
 
-  // Order matters only if lmdb-js threw half way through this block (it
-  // would still commit the part already queued): journal entries first and
-  // the system lastSeq last, so a torn batch leaves a journal that runs past
-  // lastSeq, which `open` refuses instead of serving inconsistent state.
-  private writeBatch(batch: CommitBatch): void {
-    for (let i = 0; i < batch.journalSeqs.length; i++) {
-      void this.layout.journal.put(batch.journalSeqs[i]!, batch.journalBytes[i]!);
-    }
-    for (let i = 0; i < batch.touchedKeys.length; i++) {
-      const state = this.tableState(batch.touchedTables[i]!);
-      const key = batch.touchedKeys[i]!;
-      const entry = state.overlay.get(key);
-      // The entry stays until this batch is durable; a later batch may have taken it over.
-      assert(entry !== undefined && entry.batchId >= batch.id, "overlay entry of a committing batch is missing");
-      const bytes = batch.touchedBytes[i]!;
-      if (bytes === null) void state.db.remove(key);
-      else void state.db.put(key, bytes);
-    }
-    const lastSeq = batch.journalSeqs[batch.journalSeqs.length - 1];
-    assert(lastSeq !== undefined, "a batch without commands was sealed");
-    void this.layout.system.put(systemKeyLastSeq, encodeValue(lastSeq));
-  }
-
-  private onBatchDurable(batch: CommitBatch, ok: boolean): void {
-    assert(ok === true, "an unconditional batch reported a failed condition");
+  private onBatchDurable(batch: CommitBatch): void {
     assert(this.inFlight === batch, "a batch completed that was not in flight");
     const ms = performance.now() - batch.committedAtMs;
     this.inFlight = null;
     this.committedSeq = batch.journalSeqs[batch.journalSeqs.length - 1]!;
-    for (let i = 0; i < batch.touchedKeys.length; i++) {
-      const overlay = this.tableState(batch.touchedTables[i]!).overlay;
-      const key = batch.touchedKeys[i]!;
-      const entry = overlay.get(key);
-      if (entry !== undefined && entry.batchId === batch.id) overlay.delete(key);
-    }
+    this.durableBatches.push(batch);
+    this.uncheckpointedCommands += batch.commandCount;
     this.lastCommitMs = ms;
-    // Group commit: what accumulated during this commit goes to disk now,
-    // before we spend time answering.
-    if (this.sealed.length > 0 || this.current !== null) this.commitCurrent();
+    // Group commit: what accumulated during this append goes to disk now,
+    // before we spend time answering. (After a failed checkpoint nothing new
+    // is appended, but this batch is in the log: it is answered.)
+    if (this.failure === null && (this.sealed.length > 0 || this.current !== null)) this.commitCurrent();
     this.pendingCount -= batch.waiterCount;
     batch.resolveAll();
     this.options.onCommit?.({ commands: batch.commandCount, writes: batch.touchedKeys.length, ms });
-    if (this.current === null && this.inFlight === null && this.sealed.length === 0) this.settleIdle(null);
+    this.scheduleCheckpoint();
+    if (this.current === null && this.inFlight === null && this.sealed.length === 0) this.settleIdle(this.failure);
   }
 
   private onBatchFailed(batch: CommitBatch, error: unknown): void {
     assert(this.inFlight === batch, "a batch failed that was not in flight");
     // Refuse new work immediately; the waiters are rejected below.
-    this.failure ??= new StoreFailedError(`commit of batch ${batch.id} failed`, { cause: error });
-    // lmdb-js rejects our promise with a generic "Commit failed" whose
-    // `commitError` is a second promise rejected with the real cause (EIO,
-    // ENOSPC...). Nobody else handles that one, and an unhandled rejection
-    // would kill the process before our callers are answered: take it here
-    // and report it as the cause.
+    this.failure ??= new StoreFailedError(`write-ahead log append of batch ${batch.id} failed`, { cause: error });
+    this.rejectEverything(batch, error);
+  }
+
+  // --- checkpoints: durable batches into LMDB ---
+
+  private scheduleCheckpoint(): void {
+    if (this.checkpointing !== null || this.failure !== null || this.durableBatches.length === 0) return;
+    if (this.uncheckpointedCommands >= this.checkpointCommands || this.checkpointWaiters.length > 0) {
+      this.startCheckpoint();
+      return;
+    }
+    if (this.checkpointTimer === null) {
+      this.checkpointTimer = setTimeout(this.checkpointCallback, this.checkpointIntervalMs);
+      // A pending checkpoint must not keep the process alive: close() runs the last one.
+      this.checkpointTimer.unref();
+    }
+  }
+
+  private startCheckpoint(): void {
+    if (this.checkpointing !== null || this.failure !== null || this.durableBatches.length === 0) return;
+    if (this.checkpointTimer !== null) {
+      clearTimeout(this.checkpointTimer);
+      this.checkpointTimer = null;
+    }
+    const batches = this.durableBatches.splice(0);
+    this.checkpointing = batches;
+    const startedMs = performance.now();
+    let writes = 0;
+    let committed: Promise<boolean>;
+    try {
+      // `batch` puts every write into one LMDB transaction (lmdb-js never
+      // splits a batch block across transactions).
+      committed = this.layout.root.batch(() => {
+        writes = this.writeCheckpoint(batches);
+      });
+    } catch (error) {
+      // Our writes are validated before this point, so lmdb-js throwing here
+      // is a bug or a closed environment. Part of the block may still commit;
+      // writeCheckpoint's order makes that detectable at the next open.
+      this.onCheckpointFailed(error);
+      return;
+    }
+    committed.then(
+      (ok) => this.onCheckpointed(batches, ok, writes, performance.now() - startedMs),
+      (error: unknown) => this.onCheckpointFailed(error),
+    );
+  }
+
+  // Order matters only if lmdb-js threw half way through this block (it
+  // would still commit the part already queued): journal entries first and
+  // the system lastSeq last, so a torn checkpoint leaves a journal that runs
+  // past lastSeq, which `open` refuses instead of serving inconsistent state.
+  // Returns the number of distinct keys written.
+  private writeCheckpoint(batches: readonly CommitBatch[]): number {
+    // The newest bytes of each key among these batches (a later batch, not
+    // in this checkpoint, may have newer ones: they wait for the next).
+    const newest = new Map<string, { state: TableState; key: string; bytes: Buffer | null }>();
+    for (const batch of batches) {
+      for (let i = 0; i < batch.journalSeqs.length; i++) {
+        void this.layout.journal.put(batch.journalSeqs[i]!, batch.journalBytes[i]!);
+      }
+      for (let i = 0; i < batch.touchedKeys.length; i++) {
+        const table = batch.touchedTables[i]!;
+        const key = batch.touchedKeys[i]!;
+        const id = table + "\u0000" + key;
+        const known = newest.get(id);
+        if (known !== undefined) known.bytes = batch.touchedBytes[i]!;
+        else newest.set(id, { state: this.tableState(table), key, bytes: batch.touchedBytes[i]! });
+      }
+    }
+    for (const { state, key, bytes } of newest.values()) {
+      const entry = state.overlay.get(key);
+      // The entry stays until its newest batch is in LMDB; a later batch may have taken it over.
+      assert(entry !== undefined && entry.batchId >= batches[0]!.id, "overlay entry of a checkpointed batch is missing");
+      if (bytes === null) void state.db.remove(key);
+      else void state.db.put(key, bytes);
+    }
+    const lastBatch = batches[batches.length - 1]!;
+    const lastSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1];
+    assert(lastSeq !== undefined, "a batch without commands was sealed");
+    void this.layout.system.put(systemKeyLastSeq, encodeValue(lastSeq));
+    return newest.size;
+  }
+
+  private onCheckpointed(batches: readonly CommitBatch[], ok: boolean, writes: number, ms: number): void {
+    assert(ok === true, "an unconditional checkpoint reported a failed condition");
+    assert(this.checkpointing === batches, "a checkpoint completed that was not in flight");
+    const lastBatch = batches[batches.length - 1]!;
+    this.checkpointedSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1]!;
+    let commands = 0;
+    for (const batch of batches) {
+      commands += batch.commandCount;
+      for (let i = 0; i < batch.touchedKeys.length; i++) {
+        const overlay = this.tableState(batch.touchedTables[i]!).overlay;
+        const key = batch.touchedKeys[i]!;
+        const entry = overlay.get(key);
+        // LMDB has the entry's newest bytes only if no later batch wrote the key.
+        if (entry !== undefined && entry.batchId <= lastBatch.id) overlay.delete(key);
+      }
+    }
+    this.uncheckpointedCommands -= commands;
+    this.checkpointing = null;
+    this.lastCheckpointMs = ms;
+    this.options.onCheckpoint?.({ commands, writes, ms });
+    try {
+      this.wal.deleteSegmentsThrough(this.checkpointedSeq);
+    } catch (error) {
+      // We cannot delete files in our own directory (permissions changed, a
+      // read-only file system): the next append would likely fail too.
+      this.onCheckpointFailed(error);
+      return;
+    }
+    const waiters = this.checkpointWaiters;
+    this.checkpointWaiters = [];
+    for (const waiter of waiters) {
+      if (waiter.seq <= this.checkpointedSeq) waiter.resolve();
+      else this.checkpointWaiters.push(waiter);
+    }
+    this.scheduleCheckpoint();
+  }
+
+  private onCheckpointFailed(error: unknown): void {
+    // What the log holds stays acknowledged (the next open replays it); what
+    // it does not hold yet is refused, and so is everything new.
     const commitError = (error as { commitError?: unknown } | null)?.commitError;
     if (isThenable(commitError)) {
       commitError.then(
-        () => this.rejectEverything(batch, error),
-        (cause: unknown) => this.rejectEverything(batch, cause),
+        () => this.failCheckpoint(error),
+        (cause: unknown) => this.failCheckpoint(cause),
       );
     } else {
-      this.rejectEverything(batch, error);
+      this.failCheckpoint(error);
     }
+  }
+
+  private failCheckpoint(cause: unknown): void {
+    const failure = new StoreFailedError(`checkpoint into LMDB failed: ${describe(cause)}`, { cause });
+    this.failure ??= failure;
+    this.checkpointing = null;
+    if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = null;
+    const notAppended = [...this.sealed, ...(this.current === null ? [] : [this.current])];
+    this.current = null;
+    this.sealed.length = 0;
+    for (const batch of notAppended) {
+      this.pendingCount -= batch.waiterCount;
+      batch.rejectAll(this.failure);
+    }
+    for (const waiter of this.checkpointWaiters.splice(0)) waiter.reject(this.failure);
+    if (this.inFlight === null) this.settleIdle(this.failure);
   }
 
   private rejectEverything(batch: CommitBatch, cause: unknown): void {
@@ -638,6 +877,7 @@ export class Store implements StateReader {
     this.pendingCount = 0;
     batch.rejectAll(failure);
     for (const b of later) b.rejectAll(failure);
+    for (const waiter of this.checkpointWaiters.splice(0)) waiter.reject(failure);
     this.settleIdle(failure);
   }
 
@@ -654,15 +894,52 @@ export class Store implements StateReader {
     this.closing = true;
     let failure: unknown = null;
     try {
-      await this.idle();
+      // LMDB gets everything durable, so a clean restart replays nothing.
+      await this.checkpoint();
     } catch (error) {
       // Not swallowed: rethrown once LMDB is closed (closing must not leak the environment).
       failure = error;
     }
     this.closed = true;
+    if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
+    this.wal.close();
     await this.layout.root.close();
     openPaths.delete(this.path);
     if (failure !== null) throw failure;
+  }
+
+  /**
+   * Applies again, in order, the log's records past LMDB's lastSeq (a crash
+   * came between their append and their checkpoint), puts them in LMDB and
+   * deletes the log's old segments.
+   */
+  private async recover(records: readonly WalRecord[]): Promise<void> {
+    if (records.length > 0) {
+      const apply = this.options.replay;
+      assert(
+        apply !== undefined,
+        `the write-ahead log holds ${records.length} commands past the stored state (seq ${records[0]!.seq}..${records[records.length - 1]!.seq}): open the store with the engine (replay) to apply them`,
+      );
+      assert(records[0]!.seq === this.assignedSeq + 1, `the write-ahead log resumes at seq ${records[0]!.seq} but the stored state ends at ${this.assignedSeq}`);
+      this.recovering = true;
+      try {
+        let failure: { error: unknown } | null = null;
+        for (const record of records) {
+          if (this.pendingCount >= this.options.pendingCommandsMax) await this.idle();
+          if (failure !== null) throw (failure as { error: unknown }).error;
+          this.submit(record.command, record.at, apply).then(undefined, (error: unknown) => {
+            failure ??= { error };
+          });
+          assert(this.assignedSeq === record.seq, `replayed seq ${record.seq} wrote nothing (engine not deterministic?)`);
+        }
+        await this.checkpoint();
+        if (failure !== null) throw (failure as { error: unknown }).error;
+        this.recovered = records.length;
+      } finally {
+        this.recovering = false;
+      }
+    }
+    this.wal.deleteFound();
   }
 
   private assertReadable(): void {
