@@ -5,12 +5,12 @@
 // Progress goes to stderr, the summary to stdout, the full result to --json.
 import { realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { machineInfo } from "../benchmarks/support/measure.js";
+import { machineInfo, processCpuSeconds, threadCpu } from "../benchmarks/support/measure.js";
 import type { PosClient } from "../protocol/client.js";
 import { UsageError, parseCli, usage, type CliConfig } from "./cli.js";
 import { runFixedRate, type ProgressSnapshot, type RunResult } from "./driver.js";
 import { startHttpLoad, type HttpLoadResult } from "./http-load.js";
-import { describeHttp, describeRun, describeSaturation, jsonReplacer, progressLine } from "./report.js";
+import { describeCpu, describeHttp, describeRun, describeSaturation, jsonReplacer, progressLine, type WindowCpu } from "./report.js";
 import { saturate, type SaturationResult } from "./saturation.js";
 import { realClock } from "./scheduler.js";
 import { connectClients, remoteTarget, spawnTarget, type Target } from "./target.js";
@@ -18,6 +18,45 @@ import { Workload } from "./workload.js";
 
 export interface RateRun extends RunResult {
   readonly http: HttpLoadResult[] | undefined;
+  readonly cpu: WindowCpu | undefined;
+}
+
+/** CPU counters at one instant of the run: this process (the generator), its main thread, a spawned daemon. */
+interface CpuMark {
+  readonly at: number;
+  readonly generator: NodeJS.CpuUsage;
+  readonly generatorMainS: number;
+  readonly daemonS: number | undefined;
+  /** CLOCK_MONOTONIC µs, the timebase of node --cpu-prof profiles (for cpu-profile-top --from-us/--to-us). */
+  readonly monotonicUs: number;
+}
+
+function cpuMark(daemonPid: number | undefined): CpuMark {
+  return {
+    at: performance.now(),
+    generator: process.cpuUsage(),
+    generatorMainS: threadCpu(process.pid).find((t) => t.tid === process.pid)?.seconds ?? NaN,
+    daemonS: daemonPid === undefined ? undefined : processCpuSeconds(daemonPid),
+    monotonicUs: Number(process.hrtime.bigint() / 1000n),
+  };
+}
+
+/**
+ * The generator's (and a spawned daemon's) CPU over the measurement window.
+ * On a machine it shares with the daemon, every µs the generator spends per
+ * check is taken from the daemon, so the run reports it.
+ */
+function windowCpu(a: CpuMark, b: CpuMark, checksStarted: number): WindowCpu {
+  const seconds = (b.at - a.at) / 1000;
+  const generatorS = (b.generator.user - a.generator.user + b.generator.system - a.generator.system) / 1e6;
+  return {
+    seconds,
+    generatorPercent: (generatorS / seconds) * 100,
+    generatorMainThreadPercent: ((b.generatorMainS - a.generatorMainS) / seconds) * 100,
+    generatorUsPerCheck: checksStarted > 0 ? (generatorS * 1e6) / checksStarted : NaN,
+    daemonPercent: a.daemonS === undefined || b.daemonS === undefined ? undefined : ((b.daemonS - a.daemonS) / seconds) * 100,
+    profileWindowUs: [a.monotonicUs, b.monotonicUs],
+  };
 }
 
 /** Writes the progress line: in place on a terminal, one plain line per second otherwise. */
@@ -51,6 +90,8 @@ async function rateRun(config: CliConfig, target: Target, clients: readonly PosC
   const http = config.httpRate > 0 && target.httpUrl !== undefined
     ? startHttpLoad({ baseUrl: target.httpUrl, rate: config.httpRate, seconds: Math.ceil(config.warmup + config.seconds), connectionsPerPath: config.httpConnections })
     : undefined;
+  let cpuStart: CpuMark | undefined;
+  let cpuEnd: CpuMark | undefined;
   try {
     const result = await runFixedRate({
       rate, seconds: config.seconds, warmupSeconds: config.warmup, clients,
@@ -58,9 +99,14 @@ async function rateRun(config: CliConfig, target: Target, clients: readonly PosC
       // Receipt numbers stay unique across runs and invocations against the same daemon.
       runTag: `LT${Date.now().toString(36)}-${runNumber}`,
       drainGraceMs: config.drainGraceMs, onProgress: (p) => progress.write(p),
+      onWindow: (event) => {
+        if (event === "window-start") cpuStart = cpuMark(target.pid);
+        else if (event === "window-end") cpuEnd = cpuMark(target.pid);
+      },
     });
     progress.end();
-    return { ...result, http: http === undefined ? undefined : await http.done };
+    const cpu = cpuStart !== undefined && cpuEnd !== undefined ? windowCpu(cpuStart, cpuEnd, result.checksStarted) : undefined;
+    return { ...result, http: http === undefined ? undefined : await http.done, cpu };
   } catch (error) {
     progress.end();
     http?.stop();
@@ -112,6 +158,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const result = await rateRun(config, target, clients, config.rate, 1);
       runs = [result];
       console.log(`\n${describeRun(result)}`);
+      if (result.cpu) console.log(describeCpu(result.cpu));
       if (result.http) console.log(`\n${describeHttp(result.http)}`);
     } else {
       let runNumber = 0;
@@ -133,7 +180,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           }
           return rateRun(config, target, clients, rate, runNumber);
         },
-        onStep: (step) => console.log(`\n## ${step.rate} checks/s: ${step.verdict.pass ? "pass" : `FAIL (${step.verdict.reasons.join("; ")})`}\n${describeRun(step.outcome)}`),
+        onStep: (step) => console.log(`\n## ${step.rate} checks/s: ${step.verdict.pass ? "pass" : `FAIL (${step.verdict.reasons.join("; ")})`}\n${describeRun(step.outcome)}` +
+          (step.outcome.cpu ? `\n${describeCpu(step.outcome.cpu)}` : "")),
       });
       runs = saturation.steps.map((s) => s.outcome);
       console.log(`\n## saturation\n${describeSaturation(saturation, config.sloText)}`);

@@ -17,6 +17,27 @@ const seriesLabels: Partial<Record<Series, string>> = {
   sendLag: "send lag (generator)",
 };
 
+/** CPU over the measurement window, 100 % = one core. */
+export interface WindowCpu {
+  readonly seconds: number;
+  /** The whole generator process: its event loop plus V8's GC helpers and libuv threads. */
+  readonly generatorPercent: number;
+  readonly generatorMainThreadPercent: number;
+  /** Generator CPU per check whose slot fell in the window. */
+  readonly generatorUsPerCheck: number;
+  /** A spawned daemon's whole process; undefined for --target. */
+  readonly daemonPercent: number | undefined;
+  /** The window in CLOCK_MONOTONIC µs, the timebase of a node --cpu-prof profile of the generator. */
+  readonly profileWindowUs: readonly [number, number];
+}
+
+export function describeCpu(cpu: WindowCpu): string {
+  const pct = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} %` : "-");
+  return `cpu over the window (100 % = one core): generator ${pct(cpu.generatorPercent)} (main thread ${pct(cpu.generatorMainThreadPercent)}), ` +
+    `${Number.isFinite(cpu.generatorUsPerCheck) ? cpu.generatorUsPerCheck.toFixed(0) : "-"} µs per check` +
+    `${cpu.daemonPercent === undefined ? "" : `; daemon ${pct(cpu.daemonPercent)}`}; profile window-us ${cpu.profileWindowUs[0]} ${cpu.profileWindowUs[1]}`;
+}
+
 /** A markdown table of every series that has samples. */
 export function latencyTable(latencyMs: Readonly<Record<Series, LatencySummaryMs>>): string {
   const rows = ["| operation | count | p50 | p90 | p99 | p99.9 | max |", "|---|---:|---:|---:|---:|---:|---:|"];

@@ -2,6 +2,7 @@
 // (test-support/fake-pos-server.ts). Synchronisation is by promises and
 // events; where timing logic is under test, timers are faked.
 import { once } from "node:events";
+import type { Duplex } from "node:stream";
 import $protobuf from "protobufjs/minimal.js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ErrorCode } from "./codec.js";
@@ -168,6 +169,27 @@ describe("requests", () => {
 
     const results = await Promise.all(calls);
     expect(results.map((r) => r.cardNumber)).toEqual(Array.from({ length: 100 }, (_, i) => `card-${i}`));
+  });
+
+  it("writes the requests made in one run of JavaScript with one writev, and holds back none made after it", async () => {
+    server.handler = (frame) => identifyAnswer(frame.request.identify!.card!.cardNumber!);
+    const client = newClient();
+    await client.connect();
+    // The TCP socket under ws (private to both): the mechanism under test is how often it is written to.
+    const transport = (client as unknown as { socket: { _socket: Duplex } }).socket._socket;
+    const writev = vi.spyOn(transport, "_writev");
+    const write = vi.spyOn(transport, "_write");
+
+    const burst = [1, 2, 3].map((i) => client.identify({ card: { cardNumber: `burst-${i}` } }));
+    await Promise.all(burst);
+    // ws frames each request as header + payload; uncorked, each would be its own write.
+    expect(writev).toHaveBeenCalledTimes(1);
+    expect(writev.mock.calls[0]![0].length).toBeGreaterThanOrEqual(3);
+    expect(write).not.toHaveBeenCalled();
+
+    // A request made in a later run (after an await) is written then, not held for a later one.
+    await expect(client.identify({ card: { cardNumber: "later" } })).resolves.toMatchObject({ cardNumber: "later" });
+    expect(writev.mock.calls.length + write.mock.calls.length).toBe(2);
   });
 
   it("sends cashier_id with operations but not with ping, and a per-call cashier overrides the client's", async () => {

@@ -21,6 +21,8 @@
 //   bytes with a new request_id prepended. A mutating request therefore keeps
 //   its operation_id and content, and the daemon answers the original result
 //   instead of doing it twice.
+// - Requests made in one run of JavaScript (one callback and the promise jobs
+//   after it) leave in one write to the socket; none waits for anything else.
 // - A request's deadline is fixed when it is made; it keeps running while the
 //   client reconnects. A timed-out mutating request has an UNKNOWN outcome:
 //   the error carries its operationId, and re-issuing the operation with that
@@ -33,6 +35,7 @@
 //   stats(); it never throws out of a socket callback.
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
+import type { Duplex } from "node:stream";
 import WebSocket from "ws";
 import { ErrorCode, decodeResponse, encodeRequest, mutatingOperations, withRequestId, type loyalty } from "./codec.js";
 import { frameBytesMax, protocolVersion } from "./limits.js";
@@ -142,6 +145,9 @@ export class PosClient extends EventEmitter<PosClientEvents> {
   private frameLimit = frameBytesMax;
   private lastRequestId = 0;
   private lastSeq = 0;
+
+  /** The TCP socket under ws while it is corked until the next microtask checkpoint (see corkUntilCheckpoint). */
+  private corkedTransport: Duplex | undefined;
 
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
@@ -372,8 +378,36 @@ export class PosClient extends EventEmitter<PosClientEvents> {
     pending.state = "inFlight";
     pending.sent = true;
     this.inFlight.set(requestId, pending);
-    this.socket!.send(withRequestId(pending.body, requestId), this.onWritten);
+    const socket = this.socket!;
+    this.corkUntilCheckpoint(socket);
+    socket.send(withRequestId(pending.body, requestId), this.onWritten);
   }
+
+  /**
+   * Frames written in one run of JavaScript (a timer callback, or the promise
+   * jobs that follow the answers of one read, each sending its next request)
+   * leave in one writev instead of one syscall each: the TCP socket under ws
+   * is corked at the first write and uncorked by a microtask. Microtasks run
+   * before the event loop polls I/O or runs a timer again, so no frame waits
+   * for anything but the JavaScript already running. Each write is a syscall
+   * that on loopback also delivers the segment and wakes the receiver, in the
+   * sender's time, so fewer writes spare both sides. ws keeps its net.Socket as
+   * `_socket`, which is not public API: without it frames go out one by one.
+   */
+  private corkUntilCheckpoint(socket: WebSocket): void {
+    if (this.corkedTransport !== undefined) return;
+    const transport = (socket as unknown as { _socket?: Duplex | null })._socket;
+    if (transport == null || typeof transport.cork !== "function") return;
+    transport.cork();
+    this.corkedTransport = transport;
+    queueMicrotask(this.uncorkTransport);
+  }
+
+  private readonly uncorkTransport = (): void => {
+    const transport = this.corkedTransport;
+    this.corkedTransport = undefined;
+    transport?.uncork();
+  };
 
   /** Sends queued requests while the window and the socket buffer allow. */
   private pump(): void {
