@@ -50,8 +50,21 @@ export function applyCrashCommand(tx: Tx, command: unknown, now: number): { appl
   return { applied: true, n };
 }
 
+const retryWait = new Int32Array(new SharedArrayBuffer(4));
 function print(line: string): void {
-  writeSync(1, line + "\n");
+  // stdout is a pipe the parent may read slowly, and Node makes it
+  // non-blocking once a worker thread exists (the store's checkpoint thread):
+  // wait out EAGAIN instead of losing or tearing a line.
+  const bytes = Buffer.from(line + "\n");
+  let written = 0;
+  while (written < bytes.length) {
+    try {
+      written += writeSync(1, bytes, written);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      Atomics.wait(retryWait, 0, 0, 1);
+    }
+  }
 }
 
 /** Options that keep every command in the write-ahead log until close. */

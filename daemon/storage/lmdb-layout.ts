@@ -78,12 +78,14 @@ export async function openLayout(path: string, durability: Durability, mapSizeBy
     noMemInit: false,
     noReadAhead: false,
     readOnly: false,
-    // Off: every write of ours is inside one explicit `batch()` block per
-    // transaction, so lmdb-js's implicit per-event-turn block adds nothing,
-    // and it would hold a commit promise of its own that nobody can handle:
-    // when a large checkpoint's commit fails, that promise's rejection was
-    // unhandled and ended the process before our waiters were answered.
-    // lmdb-js then starts the transaction from a setImmediate.
+    // Off: every asynchronous write of ours is inside one explicit `batch()`
+    // block per transaction, so lmdb-js's implicit per-event-turn block adds
+    // nothing, and it holds a commit promise of its own that nobody can
+    // handle: when a large block's commit failed, that promise's rejection
+    // was unhandled and ended the process before our waiters were answered
+    // (seen with the commit-failure test). lmdb-js then starts the
+    // transaction from a setImmediate. (Checkpoints are synchronous
+    // transactions in their own thread, checkpoint-worker.ts.)
     eventTurnBatching: false,
     commitDelay: 0,
     strictAsyncOrder: false,

@@ -68,6 +68,8 @@ import {
 import { layoutSizes, openLayout, readOrInitSystem, systemKeyLastSeq, type Durability, type LmdbLayout, type TableDb } from "./lmdb-layout.js";
 import { visitMerged, type OverlayTable } from "./overlay.js";
 import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
+import { encodeCheckpoint, type CheckpointContent } from "./checkpoint-codec.js";
+import { CheckpointThread } from "./checkpoint-thread.js";
 import { frameRecord, readWal, walRecordHeaderBytes, WriteAheadLog, type WalRecord } from "./wal.js";
 
 export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
@@ -234,6 +236,7 @@ export class Store implements StateReader {
     private readonly options: StoreOptions,
     private readonly layout: LmdbLayout,
     private readonly wal: WriteAheadLog,
+    private readonly checkpointThread: CheckpointThread,
     lastSeq: number,
   ) {
     this.tableStates = new Map();
@@ -278,11 +281,13 @@ export class Store implements StateReader {
         const lastSeq = await readOrInitSystem(layout);
         const log = readWal(path);
         const wal = new WriteAheadLog(path, options.durability, log.segments);
-        const store = new Store(path, options, layout, wal, lastSeq);
+        const thread = await CheckpointThread.start(path, options.durability, options.mapSizeBytes);
+        const store = new Store(path, options, layout, wal, thread, lastSeq);
         try {
           await store.recover(log.records.filter((record) => record.seq > lastSeq));
         } catch (error) {
           wal.close();
+          await thread.close();
           throw error;
         }
         return store;
@@ -739,65 +744,47 @@ export class Store implements StateReader {
     const batches = this.durableBatches.splice(0);
     this.checkpointing = batches;
     const startedMs = performance.now();
-    let writes = 0;
-    let committed: Promise<boolean>;
-    try {
-      // `batch` puts every write into one LMDB transaction (lmdb-js never
-      // splits a batch block across transactions).
-      committed = this.layout.root.batch(() => {
-        writes = this.writeCheckpoint(batches);
-      });
-    } catch (error) {
-      // Our writes are validated before this point, so lmdb-js throwing here
-      // is a bug or a closed environment. Part of the block may still commit;
-      // writeCheckpoint's order makes that detectable at the next open.
-      this.onCheckpointFailed(error);
-      return;
-    }
-    committed.then(
-      (ok) => this.onCheckpointed(batches, ok, writes, performance.now() - startedMs),
+    const content = this.checkpointContent(batches);
+    this.checkpointThread.write(encodeCheckpoint(content)).then(
+      () => {
+        // Our reads must see what the other thread committed before the
+        // overlay lets go of it.
+        this.layout.root.resetReadTxn();
+        this.onCheckpointed(batches, content.writes.length, performance.now() - startedMs);
+      },
       (error: unknown) => this.onCheckpointFailed(error),
     );
   }
 
-  // Order matters only if lmdb-js threw half way through this block (it
-  // would still commit the part already queued): journal entries first and
-  // the system lastSeq last, so a torn checkpoint leaves a journal that runs
-  // past lastSeq, which `open` refuses instead of serving inconsistent state.
-  // Returns the number of distinct keys written.
-  private writeCheckpoint(batches: readonly CommitBatch[]): number {
-    // The newest bytes of each key among these batches (a later batch, not
-    // in this checkpoint, may have newer ones: they wait for the next).
-    const newest = new Map<string, { state: TableState; key: string; bytes: Buffer | null }>();
+  /** The journal entries of `batches` and the newest bytes of each key they wrote. */
+  private checkpointContent(batches: readonly CommitBatch[]): CheckpointContent {
+    const journal: { seq: number; bytes: Uint8Array }[] = [];
+    // A later batch, not in this checkpoint, may have newer bytes for a key: they wait for the next.
+    const newest = new Map<string, { table: Table; key: string; bytes: Buffer | null }>();
     for (const batch of batches) {
-      for (let i = 0; i < batch.journalSeqs.length; i++) {
-        void this.layout.journal.put(batch.journalSeqs[i]!, batch.journalBytes[i]!);
-      }
+      for (let i = 0; i < batch.journalSeqs.length; i++) journal.push({ seq: batch.journalSeqs[i]!, bytes: batch.journalBytes[i]! });
       for (let i = 0; i < batch.touchedKeys.length; i++) {
         const table = batch.touchedTables[i]!;
         const key = batch.touchedKeys[i]!;
         const id = table + "\u0000" + key;
         const known = newest.get(id);
         if (known !== undefined) known.bytes = batch.touchedBytes[i]!;
-        else newest.set(id, { state: this.tableState(table), key, bytes: batch.touchedBytes[i]! });
+        else newest.set(id, { table, key, bytes: batch.touchedBytes[i]! });
       }
     }
-    for (const { state, key, bytes } of newest.values()) {
-      const entry = state.overlay.get(key);
+    const writes = [...newest.values()];
+    for (const { table, key } of writes) {
+      const entry = this.tableState(table).overlay.get(key);
       // The entry stays until its newest batch is in LMDB; a later batch may have taken it over.
       assert(entry !== undefined && entry.batchId >= batches[0]!.id, "overlay entry of a checkpointed batch is missing");
-      if (bytes === null) void state.db.remove(key);
-      else void state.db.put(key, bytes);
     }
     const lastBatch = batches[batches.length - 1]!;
     const lastSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1];
     assert(lastSeq !== undefined, "a batch without commands was sealed");
-    void this.layout.system.put(systemKeyLastSeq, encodeValue(lastSeq));
-    return newest.size;
+    return { journal, writes, lastSeq };
   }
 
-  private onCheckpointed(batches: readonly CommitBatch[], ok: boolean, writes: number, ms: number): void {
-    assert(ok === true, "an unconditional checkpoint reported a failed condition");
+  private onCheckpointed(batches: readonly CommitBatch[], writes: number, ms: number): void {
     assert(this.checkpointing === batches, "a checkpoint completed that was not in flight");
     const lastBatch = batches[batches.length - 1]!;
     this.checkpointedSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1]!;
@@ -833,21 +820,9 @@ export class Store implements StateReader {
     this.scheduleCheckpoint();
   }
 
-  private onCheckpointFailed(error: unknown): void {
-    // What the log holds stays acknowledged (the next open replays it); what
-    // it does not hold yet is refused, and so is everything new.
-    const commitError = (error as { commitError?: unknown } | null)?.commitError;
-    if (isThenable(commitError)) {
-      commitError.then(
-        () => this.failCheckpoint(error),
-        (cause: unknown) => this.failCheckpoint(cause),
-      );
-    } else {
-      this.failCheckpoint(error);
-    }
-  }
-
-  private failCheckpoint(cause: unknown): void {
+  // What the log holds stays acknowledged (the next open replays it); what
+  // it does not hold yet is refused, and so is everything new.
+  private onCheckpointFailed(cause: unknown): void {
     const failure = new StoreFailedError(`checkpoint into LMDB failed: ${describe(cause)}`, { cause });
     this.failure ??= failure;
     this.checkpointing = null;
@@ -903,6 +878,7 @@ export class Store implements StateReader {
     this.closed = true;
     if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
     this.wal.close();
+    await this.checkpointThread.close();
     await this.layout.root.close();
     openPaths.delete(this.path);
     if (failure !== null) throw failure;
