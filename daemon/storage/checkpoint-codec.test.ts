@@ -1,24 +1,28 @@
 // The checkpoint buffer carries every journal entry and write exactly, in
-// order, including deletes, empty values and keys beyond ASCII.
+// order (a key written twice comes twice, the later last), including
+// deletes, empty values and keys beyond ASCII.
 import { describe, expect, it } from "vitest";
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointContent } from "./checkpoint-codec.js";
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointBatch } from "./checkpoint-codec.js";
 
 describe("checkpoint codec", () => {
   it("decodes what was encoded, item for item", () => {
-    const content: CheckpointContent = {
-      journal: [
-        { seq: 41, bytes: Buffer.from("first entry") },
-        { seq: 42, bytes: Buffer.alloc(0) },
-      ],
-      writes: [
-        { table: "accounts", key: "demo/2775000000000019", bytes: Buffer.from([1, 2, 3]) },
-        { table: "idempotency", key: "demo/t1/op-ä€𝄞", bytes: null },
-        { table: "meta", key: "k", bytes: Buffer.alloc(0) },
-        { table: "checks", key: "x".repeat(511), bytes: Buffer.alloc(70_000, 7) },
-      ],
-      lastSeq: 42,
-    };
-    const encoded = encodeCheckpoint(content);
+    const batches: CheckpointBatch[] = [
+      {
+        journalSeqs: [41],
+        journalBytes: [Buffer.from("first entry")],
+        touchedTables: ["accounts", "idempotency"],
+        touchedKeys: ["demo/2775000000000019", "demo/t1/op-ä€𝄞"],
+        touchedBytes: [Buffer.from([1, 2, 3]), null],
+      },
+      {
+        journalSeqs: [42],
+        journalBytes: [Buffer.alloc(0)],
+        touchedTables: ["meta", "checks", "accounts"],
+        touchedKeys: ["k", "x".repeat(511), "demo/2775000000000019"],
+        touchedBytes: [Buffer.alloc(0), Buffer.alloc(70_000, 7), Buffer.from([4])],
+      },
+    ];
+    const encoded = encodeCheckpoint(batches, 42);
     expect(encoded.byteOffset).toBe(0); // transferable: starts its own ArrayBuffer
     const seen: unknown[] = [];
     decodeCheckpoint(Buffer.from(encoded.buffer, 0, encoded.length), {
@@ -34,6 +38,8 @@ describe("checkpoint codec", () => {
       ["remove", "idempotency", "demo/t1/op-ä€𝄞"],
       ["put", "meta", "k", Buffer.alloc(0)],
       ["put", "checks", "x".repeat(511), Buffer.alloc(70_000, 7)],
+      // Written by both batches: both in order, the later one last.
+      ["put", "accounts", "demo/2775000000000019", Buffer.from([4])],
       ["lastSeq", 42],
     ]);
   });

@@ -9,56 +9,74 @@
 // Layout (little-endian):
 //   u32 journal entries, then per entry: f64 seq, u32 length, bytes
 //   u32 writes, then per write: u8 table index (in `tables`), u16 key length,
-//       key (UTF-8), i32 value length (-1 = delete), value bytes
+//       key (UTF-8), i32 value length (-1 = delete), value bytes (a key may
+//       appear more than once: apply in order)
 //   f64 lastSeq
 import { tables, type Table } from "../engine/tx.js";
 import { assert } from "../assert.js";
 
-export interface CheckpointWrite {
-  readonly table: Table;
-  readonly key: string;
+/** What a checkpoint copies: batches in order, each with its journal entries and writes. */
+export interface CheckpointBatch {
+  readonly journalSeqs: readonly number[];
+  readonly journalBytes: readonly Uint8Array[];
+  readonly touchedTables: readonly Table[];
+  readonly touchedKeys: readonly string[];
   /** null = delete */
-  readonly bytes: Buffer | null;
-}
-
-export interface CheckpointContent {
-  readonly journal: readonly { readonly seq: number; readonly bytes: Uint8Array }[];
-  readonly writes: readonly CheckpointWrite[];
-  readonly lastSeq: number;
+  readonly touchedBytes: readonly (Buffer | null)[];
 }
 
 const tableIndex = new Map<Table, number>(tables.map((table, i) => [table, i]));
 assert(tables.length < 256, "table indexes must fit a byte");
 
-export function encodeCheckpoint(content: CheckpointContent): Buffer {
+/**
+ * Every journal entry, then every write, batch after batch: a key written by
+ * two batches appears twice and the later one wins when applied in order.
+ * (Keeping only the newest bytes per key cost more on the event loop than it
+ * saved the checkpoint thread.)
+ */
+export function encodeCheckpoint(batches: readonly CheckpointBatch[], lastSeq: number): Buffer {
   let bound = 4 + 4 + 8;
-  for (const entry of content.journal) bound += 12 + entry.bytes.length;
-  // A UTF-16 code unit takes at most 3 UTF-8 bytes.
-  for (const write of content.writes) bound += 7 + write.key.length * 3 + (write.bytes?.length ?? 0);
-  // Its own ArrayBuffer (not Node's shared pool), so it can be transferred.
-  const out = Buffer.allocUnsafeSlow(bound);
-  let offset = out.writeUInt32LE(content.journal.length, 0);
-  for (const entry of content.journal) {
-    offset = out.writeDoubleLE(entry.seq, offset);
-    offset = out.writeUInt32LE(entry.bytes.length, offset);
-    out.set(entry.bytes, offset);
-    offset += entry.bytes.length;
-  }
-  offset = out.writeUInt32LE(content.writes.length, offset);
-  for (const write of content.writes) {
-    offset = out.writeUInt8(tableIndex.get(write.table)!, offset);
-    const keyBytes = out.write(write.key, offset + 2, "utf8");
-    out.writeUInt16LE(keyBytes, offset);
-    offset += 2 + keyBytes;
-    if (write.bytes === null) {
-      offset = out.writeInt32LE(-1, offset);
-    } else {
-      offset = out.writeInt32LE(write.bytes.length, offset);
-      out.set(write.bytes, offset);
-      offset += write.bytes.length;
+  let journalCount = 0;
+  let writeCount = 0;
+  for (const batch of batches) {
+    journalCount += batch.journalSeqs.length;
+    writeCount += batch.touchedKeys.length;
+    for (const bytes of batch.journalBytes) bound += 12 + bytes.length;
+    for (let i = 0; i < batch.touchedKeys.length; i++) {
+      // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+      bound += 7 + batch.touchedKeys[i]!.length * 3 + (batch.touchedBytes[i]?.length ?? 0);
     }
   }
-  offset = out.writeDoubleLE(content.lastSeq, offset);
+  // Its own ArrayBuffer (not Node's shared pool), so it can be transferred.
+  const out = Buffer.allocUnsafeSlow(bound);
+  let offset = out.writeUInt32LE(journalCount, 0);
+  for (const batch of batches) {
+    for (let i = 0; i < batch.journalSeqs.length; i++) {
+      const bytes = batch.journalBytes[i]!;
+      offset = out.writeDoubleLE(batch.journalSeqs[i]!, offset);
+      offset = out.writeUInt32LE(bytes.length, offset);
+      out.set(bytes, offset);
+      offset += bytes.length;
+    }
+  }
+  offset = out.writeUInt32LE(writeCount, offset);
+  for (const batch of batches) {
+    for (let i = 0; i < batch.touchedKeys.length; i++) {
+      out[offset] = tableIndex.get(batch.touchedTables[i]!)!;
+      const keyBytes = out.write(batch.touchedKeys[i]!, offset + 3, "utf8");
+      out.writeUInt16LE(keyBytes, offset + 1);
+      offset += 3 + keyBytes;
+      const bytes = batch.touchedBytes[i]!;
+      if (bytes === null) {
+        offset = out.writeInt32LE(-1, offset);
+      } else {
+        offset = out.writeInt32LE(bytes.length, offset);
+        out.set(bytes, offset);
+        offset += bytes.length;
+      }
+    }
+  }
+  offset = out.writeDoubleLE(lastSeq, offset);
   return out.subarray(0, offset);
 }
 

@@ -68,7 +68,7 @@ import {
 import { layoutSizes, openLayout, readOrInitSystem, systemKeyLastSeq, type Durability, type LmdbLayout, type TableDb } from "./lmdb-layout.js";
 import { visitMerged, type OverlayTable } from "./overlay.js";
 import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
-import { encodeCheckpoint, type CheckpointContent } from "./checkpoint-codec.js";
+import { encodeCheckpoint } from "./checkpoint-codec.js";
 import { CheckpointThread } from "./checkpoint-thread.js";
 import { frameRecord, readWal, walRecordHeaderBytes, WriteAheadLog, type WalRecord } from "./wal.js";
 
@@ -88,7 +88,7 @@ export interface CommitInfo {
 export interface CheckpointInfo {
   /** Commands the checkpoint copied into LMDB. */
   readonly commands: number;
-  /** Distinct keys it wrote. */
+  /** Keys it wrote, counted once per batch that wrote them. */
   readonly writes: number;
   /** From handing it to LMDB until the LMDB commit was durable. */
   readonly ms: number;
@@ -744,53 +744,29 @@ export class Store implements StateReader {
     const batches = this.durableBatches.splice(0);
     this.checkpointing = batches;
     const startedMs = performance.now();
-    const content = this.checkpointContent(batches);
-    this.checkpointThread.write(encodeCheckpoint(content)).then(
+    const lastBatch = batches[batches.length - 1]!;
+    const lastSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1];
+    assert(lastSeq !== undefined, "a batch without commands was sealed");
+    this.checkpointThread.write(encodeCheckpoint(batches, lastSeq)).then(
       () => {
         // Our reads must see what the other thread committed before the
         // overlay lets go of it.
         this.layout.root.resetReadTxn();
-        this.onCheckpointed(batches, content.writes.length, performance.now() - startedMs);
+        this.onCheckpointed(batches, performance.now() - startedMs);
       },
       (error: unknown) => this.onCheckpointFailed(error),
     );
   }
 
-  /** The journal entries of `batches` and the newest bytes of each key they wrote. */
-  private checkpointContent(batches: readonly CommitBatch[]): CheckpointContent {
-    const journal: { seq: number; bytes: Uint8Array }[] = [];
-    // A later batch, not in this checkpoint, may have newer bytes for a key: they wait for the next.
-    const newest = new Map<string, { table: Table; key: string; bytes: Buffer | null }>();
-    for (const batch of batches) {
-      for (let i = 0; i < batch.journalSeqs.length; i++) journal.push({ seq: batch.journalSeqs[i]!, bytes: batch.journalBytes[i]! });
-      for (let i = 0; i < batch.touchedKeys.length; i++) {
-        const table = batch.touchedTables[i]!;
-        const key = batch.touchedKeys[i]!;
-        const id = table + "\u0000" + key;
-        const known = newest.get(id);
-        if (known !== undefined) known.bytes = batch.touchedBytes[i]!;
-        else newest.set(id, { table, key, bytes: batch.touchedBytes[i]! });
-      }
-    }
-    const writes = [...newest.values()];
-    for (const { table, key } of writes) {
-      const entry = this.tableState(table).overlay.get(key);
-      // The entry stays until its newest batch is in LMDB; a later batch may have taken it over.
-      assert(entry !== undefined && entry.batchId >= batches[0]!.id, "overlay entry of a checkpointed batch is missing");
-    }
-    const lastBatch = batches[batches.length - 1]!;
-    const lastSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1];
-    assert(lastSeq !== undefined, "a batch without commands was sealed");
-    return { journal, writes, lastSeq };
-  }
-
-  private onCheckpointed(batches: readonly CommitBatch[], writes: number, ms: number): void {
+  private onCheckpointed(batches: readonly CommitBatch[], ms: number): void {
     assert(this.checkpointing === batches, "a checkpoint completed that was not in flight");
     const lastBatch = batches[batches.length - 1]!;
     this.checkpointedSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1]!;
     let commands = 0;
+    let writes = 0;
     for (const batch of batches) {
       commands += batch.commandCount;
+      writes += batch.touchedKeys.length;
       for (let i = 0; i < batch.touchedKeys.length; i++) {
         const overlay = this.tableState(batch.touchedTables[i]!).overlay;
         const key = batch.touchedKeys[i]!;
