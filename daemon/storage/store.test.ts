@@ -7,6 +7,7 @@ import type { Tx } from "../engine/tx.js";
 import { StoreClosedError, StoreOverloadedError, type CommitInfo } from "./store.js";
 import { applyBank, BankBoom, type BankCommand } from "./test-support/counter-bank.js";
 import { tempStores } from "./test-support/temp-store.js";
+import { WriteAheadLog } from "./wal.js";
 
 const stores = tempStores();
 afterEach(() => stores.cleanup());
@@ -17,6 +18,25 @@ const del = (key: string, table: "accounts" | "activity" = "accounts"): BankComm
 
 /** Resolves after the setImmediate callbacks queued so far have run. */
 const nextImmediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Holds every write-ahead log append until `release()`: a batch stays in
+ * flight for as long as a test needs, whatever the disk's speed.
+ */
+function holdLogAppends(): { release(): void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const original = WriteAheadLog.prototype.append;
+  const spy = vi.spyOn(WriteAheadLog.prototype, "append").mockImplementation(function (this: WriteAheadLog, ...args) {
+    return gate.then(() => original.apply(this, args));
+  });
+  return {
+    release() {
+      release();
+      spy.mockRestore();
+    },
+  };
+}
 
 describe("overlay: effects are visible before they are durable", () => {
   it("a write is seen by the next command while its own commit is still pending", async () => {
@@ -56,10 +76,12 @@ describe("overlay: effects are visible before they are durable", () => {
   it("a key rewritten while its first write commits keeps the newest value throughout", async () => {
     const commits: CommitInfo[] = [];
     const store = await stores.open(stores.dir(), { onCommit: (info) => commits.push(info) });
+    const held = holdLogAppends();
     const first = store.submit(set("a", 1), 1, applyBank);
-    await nextImmediate(); // batch 1 is now handed to LMDB
+    await nextImmediate(); // batch 1 is now handed to the log, and held there
     expect(store.durableSeq).toBe(0);
     const second = store.submit(set("a", 2), 2, applyBank);
+    held.release();
     await first;
     // Batch 1 is durable; its entry for "a" must not have dropped batch 2's value.
     expect(store.read((tx) => tx.get("accounts", "a"))).toBe(2);
@@ -96,12 +118,14 @@ describe("group commit", () => {
   it("commands arriving while a batch commits accumulate into the next batch", async () => {
     const commits: CommitInfo[] = [];
     const store = await stores.open(stores.dir(), { onCommit: (info) => commits.push(info) });
+    const held = holdLogAppends();
     const first = store.submit(set("a", 1), 1, applyBank);
     await nextImmediate();
-    expect(store.durableSeq).toBe(0); // batch 1 is in flight
+    expect(store.durableSeq).toBe(0); // batch 1 is in flight (held)
     const later = [store.submit(set("b", 2), 2, applyBank), store.submit(set("c", 3), 3, applyBank)];
     await nextImmediate();
     const evenLater = store.submit(set("d", 4), 4, applyBank);
+    held.release();
     await Promise.all([first, ...later, evenLater]);
     expect(commits.map((c) => c.commands)).toEqual([1, 3]);
   });
