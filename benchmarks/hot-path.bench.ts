@@ -107,3 +107,15 @@ if (pricing !== null) {
   const input = { version, at, tzOffsetMin: 180, storeId: "msk-tverskaya", region: "moscow", lines, member: memberPricing(demoProgram, member) };
   pair("priceCheck", () => pricing.old.priceCheck(input, 0, { kind: "none" }), () => pricing.neu.priceCheck(input, 0, { kind: "none" }));
 }
+
+// An operation's reads through its BufferTx before its first write (the
+// common case: merchant, store, rules, card, account are read first).
+type CommonModule = typeof import("../daemon/engine/common.js");
+const common = await bothBuilds<CommonModule>("daemon/engine/common.js");
+if (common !== null) {
+  const record = { number: "2775000000000009", kind: "bonus" };
+  const parent = { get: <T>(): T | undefined => record as T, put: (): void => undefined, del: (): void => undefined };
+  const keys = Array.from({ length: 64 }, (_, i) => `demo/27750000${String(i * 7919).padStart(8, "0")}`);
+  const reads = (m: CommonModule) => (i: number) => new m.BufferTx(parent).get("cards", keys[i & 63]!);
+  pair("bufferTxRead", reads(common.old), reads(common.neu));
+}

@@ -41,8 +41,11 @@ export class BufferTx implements Tx {
   private readonly writes = new Map<string, { table: Table; key: string; value: unknown }>();
   constructor(private readonly parent: Tx) {}
   get<T>(table: Table, k: string): T | undefined {
-    const w = this.writes.get(`${table}\u0000${k}`);
-    if (w) return w.value === undefined ? undefined : (w.value as T);
+    // Most reads of an operation come before its first write: no key string to build then.
+    if (this.writes.size > 0) {
+      const w = this.writes.get(`${table}\u0000${k}`);
+      if (w) return w.value === undefined ? undefined : (w.value as T);
+    }
     return this.parent.get<T>(table, k);
   }
   put(table: Table, k: string, value: unknown): void {
