@@ -4,9 +4,14 @@
 //
 // Run: npm run build && node dist/benchmarks/engine.bench.js [--seconds 2] [--rounds 5]
 // Prints one JSON line per operation with the median ops/s over the rounds.
+// Every setup command and every answer is checked: an error answer ends the
+// run with its message (a benchmark of declines measures nothing useful).
+// The in-memory Tx keeps every check and answer, so the heap grows during a
+// run and the figures include that garbage collection; compare runs of the
+// same --seconds and --rounds.
 import { parseArgs } from "node:util";
-import { applyPos, applyRead, encodeOperation, type PosCommand } from "../daemon/engine/apply.js";
-import { applyAdmin } from "../daemon/engine/admin.js";
+import { applyPos, applyRead, encodeOperation, type Answer, type PosCommand } from "../daemon/engine/apply.js";
+import { applyAdmin, cardsPerCommandMax, type AdminAction } from "../daemon/engine/admin.js";
 import { MemoryTx } from "../daemon/engine/memory-tx.js";
 import { demoSeed, withCheckDigit } from "../daemon/seed.js";
 import type { Operation } from "../protocol/codec.js";
@@ -20,17 +25,27 @@ const rounds = Number(values.rounds);
 const now = Date.UTC(2026, 10, 23, 9, 0);
 const tx = new MemoryTx(false);
 const seed = demoSeed(now);
-for (const action of seed.actions) applyAdmin(tx, { t: "admin", actor: "bench", action }, now);
+function admin(action: AdminAction): void {
+  const result = applyAdmin(tx, { t: "admin", actor: "bench", action }, now);
+  if (!result.ok) throw new Error(`bench setup failed: ${action.a}: ${result.message}`);
+}
+for (const action of seed.actions) admin(action);
 const cards = Array.from({ length: 10_000 }, (_, i) => withCheckDigit(`2775${String(i).padStart(11, "0")}`));
-applyAdmin(tx, { t: "admin", actor: "bench", action: { a: "cards.issue", merchantId: "demo", cards: cards.map((number) => ({ number, kind: "bonus" })) } }, now);
+for (let i = 0; i < cards.length; i += cardsPerCommandMax) {
+  admin({ a: "cards.issue", merchantId: "demo", cards: cards.slice(i, i + cardsPerCommandMax).map((number) => ({ number, kind: "bonus" })) });
+}
 const terminal = seed.credentials.terminals[0]!;
 const ctx = { merchantId: "demo", storeId: terminal.storeId, terminalId: terminal.terminalId, cashierId: "c1" };
 const basket = fiveLineBasket;
 let seq = 0;
+function checked(op: Operation, answer: Answer): Uint8Array {
+  if (answer.errorCode !== 0) throw new Error(`bench ${op} answered an error: ${JSON.stringify(decodeResponse(answer.body).error)}`);
+  return answer.body;
+}
 function pos(op: Operation, message: object): Uint8Array {
   seq += 1;
   const command: PosCommand = { t: "pos", m: ctx.merchantId, s: ctx.storeId, term: ctx.terminalId, cash: "c1", op, body: encodeOperation(op, { ...message, operationId: `b-${seq}` }) };
-  return applyPos(tx, command, now).body;
+  return checked(op, applyPos(tx, command, now));
 }
 
 function measure(name: string, fn: (i: number) => void): void {
@@ -46,9 +61,9 @@ function measure(name: string, fn: (i: number) => void): void {
   console.log(JSON.stringify({ bench: `engine.${name}`, opsPerSecMedian: Math.round(rates[Math.floor(rates.length / 2)]!), rounds, seconds }));
 }
 
-measure("identify", (i) => { applyRead(tx, ctx, "identify", { card: { cardNumber: cards[i % cards.length] } }, now); });
+measure("identify", (i) => { checked("identify", applyRead(tx, ctx, "identify", { card: { cardNumber: cards[i % cards.length] } }, now)); });
 measure("calculate", (i) => { pos("calculate", { card: { cardNumber: cards[i % cards.length] }, lines: basket }); });
 measure("calculate+confirm", (i) => {
   const calc = decodeResponse(pos("calculate", { card: { cardNumber: cards[i % cards.length] }, lines: basket })).calculate!;
-  pos("confirm", { checkId: calc.checkId, receiptNumber: `F-${i}` });
+  pos("confirm", { checkId: calc.checkId, receiptNumber: `F-${seq}` });
 });

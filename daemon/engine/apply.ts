@@ -10,7 +10,7 @@
 // for byte, and no effect. Different hash → CONFLICT. Otherwise the operation
 // runs on a buffered Tx: a decline drops its writes; either way the answer is
 // stored in the same transaction as the effect.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { encodeResponse, loyalty, type Operation } from "../../protocol/codec.js";
 import { assert, unreachable } from "../assert.js";
 import { applyAdmin, type AdminCommand, type AdminResult } from "./admin.js";
@@ -73,8 +73,18 @@ export function contextOf(cmd: PosCommand): PosContext {
   return { merchantId: cmd.m, storeId: cmd.s, terminalId: cmd.term, cashierId: cmd.cash };
 }
 
-function contentHash(op: Operation, body: Uint8Array): string {
-  return createHash("sha256").update(op).update("\u0000").update(body).digest("hex").slice(0, 32);
+/**
+ * sha256(op, NUL, body) as hex, first 32 digits: the stored `h` of an
+ * idempotency record, so its input bytes must never change. One buffer and
+ * the one-shot crypto.hash cost about a quarter less than a Hash object
+ * with three updates. Operation names are ASCII, so latin1 writes them as UTF-8.
+ */
+export function contentHash(op: Operation, body: Uint8Array): string {
+  const input = Buffer.allocUnsafe(op.length + 1 + body.length);
+  input.write(op, 0, "latin1");
+  input[op.length] = 0;
+  input.set(body, op.length + 1);
+  return hash("sha256", input, "hex").slice(0, 32);
 }
 
 function operationIdOf(message: unknown): string {

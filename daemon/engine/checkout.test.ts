@@ -1,9 +1,11 @@
 // The POS operations through the engine's real entry points, on the demo
 // merchant in memory: what a cashier and a customer see.
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../protocol/codec.js";
 import { day, EngineFixture, line, replay } from "./test-support/engine-fixture.js";
-import type { Account, CheckRecord } from "./model.js";
+import { encodeOperation } from "./apply.js";
+import { key, type Account, type CheckRecord, type IdempotencyRecord } from "./model.js";
 import { dueJobKeys } from "./maintenance.js";
 import { demoProgram } from "../seed.js";
 
@@ -202,6 +204,16 @@ describe("idempotency (P8)", () => {
     // The same operation id on another terminal is another operation.
     const other = f.send("calculate", { operationId: "till-7-0001", lines: [line("grocery", 100)] }, { terminal: 1 });
     expect(other.calculate).toBeTruthy();
+  });
+
+  it("stores the content hash as sha256(operation, NUL, body) in hex, first 32 digits (records written by older versions must still match)", () => {
+    const f = new EngineFixture();
+    const message = { operationId: "hash-1", lines: [line("grocery", 100)] };
+    f.sendRaw("calculate", message);
+    const t = f.terminal(0);
+    const stored = f.tx.get<IdempotencyRecord>("idempotency", key.idempotency(f.merchantId, t.terminalId, "hash-1"));
+    const expected = createHash("sha256").update("calculate").update("\u0000").update(encodeOperation("calculate", message)).digest("hex").slice(0, 32);
+    expect(stored?.h).toBe(expected);
   });
 
   it("remembers declines too, so a retry cannot succeed after the balance changed", () => {

@@ -103,6 +103,18 @@ describe("promotion effects", () => {
     expect(price([{ ...b, exclusive: true }, a]).applied.map((p) => p.id)).toEqual(["a", "b"]);
   });
 
+  it("prices the same rules version again identically, and a new version by its own promotions (the per-version plan is not stale)", () => {
+    const promotions = [promo("b", {}, tenOff, { priority: 5 }), promo("a", { groups: ["coffee"] }, tenOff, { priority: 10 })];
+    const version = { from: 0, program: demoProgram, promotions };
+    const first = price([], { version });
+    expect(first.applied.map((p) => [p.id, p.reason])).toEqual([["a", "10% off on coffee"], ["b", "10% off"]]);
+    expect(price([], { version })).toEqual(first);
+    const next = { from: 1, program: { ...demoProgram, noEarnGroups: ["coffee"] }, promotions: [promo("c", {}, tenOff)] };
+    const changed = price([], { version: next });
+    expect(changed.applied.map((p) => p.id)).toEqual(["c"]);
+    expect(changed.lines[0]!.rateBp).toBe(0);
+  });
+
   it("excluded groups earn nothing and cannot be paid with points", () => {
     const r = price([], { lines: [{ grp: "tobacco", amt: 10_000 }, { grp: "alcohol", amt: 10_000 }] });
     expect(r.lines.map((l) => [l.rateBp, l.redeemable])).toEqual([[0, false], [300, false]]);

@@ -188,11 +188,49 @@ function matchedLines(p: Promotion, lines: readonly PricingLine[]): number[] {
   return out;
 }
 
+/**
+ * What pricing derives from a rules version alone: the promotions in the
+ * order they are tried, each one's reason text, and the program's group sets.
+ * Stored records are never mutated (tx.ts), so this is kept per promotions
+ * array and program object; the store hands out the same decoded rules
+ * record until the rules change, so every check of a merchant reuses it
+ * instead of sorting, formatting and building sets again. Weak keys: an
+ * outdated version's entry goes with it.
+ */
+interface PromotionPlan {
+  ordered: readonly Promotion[];
+  reasons: readonly string[];
+}
+interface GroupSets {
+  noEarn: ReadonlySet<string>;
+  noRedeem: ReadonlySet<string>;
+}
+const promotionPlans = new WeakMap<readonly Promotion[], PromotionPlan>();
+const groupSets = new WeakMap<Program, GroupSets>();
+
+function promotionPlan(promotions: readonly Promotion[]): PromotionPlan {
+  let plan = promotionPlans.get(promotions);
+  if (plan === undefined) {
+    const ordered = [...promotions].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    plan = { ordered, reasons: ordered.map(describe) };
+    promotionPlans.set(promotions, plan);
+  }
+  return plan;
+}
+
+function groupSetsOf(program: Program): GroupSets {
+  let sets = groupSets.get(program);
+  if (sets === undefined) {
+    sets = { noEarn: new Set(program.noEarnGroups), noRedeem: new Set(program.noRedeemGroups) };
+    groupSets.set(program, sets);
+  }
+  return sets;
+}
+
 export function priceBasket(input: PricingInput): Pricing {
   const { program, promotions } = input.version;
   const { member } = input;
-  const noEarn = new Set(program.noEarnGroups);
-  const noRedeem = new Set(program.noRedeemGroups);
+  const { noEarn, noRedeem } = groupSetsOf(program);
   const earns = member !== null && member.kind === "bonus";
   const baseRate = earns ? member.tier.accrualBp : 0;
 
@@ -208,11 +246,12 @@ export function priceBasket(input: PricingInput): Pricing {
   const applied: AppliedPromotionRecord[] = [];
   let fixedPoints = 0;
 
-  const ordered = [...promotions].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const p of ordered) {
+  const { ordered, reasons } = promotionPlan(promotions);
+  for (let k = 0; k < ordered.length; k += 1) {
+    const p = ordered[k]!;
     if (!conditionsHold(p, input, total, groups)) continue;
     const matched = matchedLines(p, input.lines);
-    const record: AppliedPromotionRecord = { id: p.id, name: p.name, reason: describe(p), discount: 0, points: 0 };
+    const record: AppliedPromotionRecord = { id: p.id, name: p.name, reason: reasons[k]!, discount: 0, points: 0 };
     const e = p.effect;
     if (e.kind === "percent_discount") {
       for (const i of matched) {
