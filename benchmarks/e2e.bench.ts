@@ -291,8 +291,11 @@ async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
         calculate: bucketQuantileBound(histogramBuckets(metrics, "loyalty_pos_request_duration_seconds", { operation: "calculate" }), 0.99) * 1000,
         confirm: bucketQuantileBound(histogramBuckets(metrics, "loyalty_pos_request_duration_seconds", { operation: "confirm" }), 0.99) * 1000,
       },
-      daemonEventLoopLagP99Ms: metricValue(metrics, "loyalty_nodejs_eventloop_lag_p99_seconds") * 1000,
-      daemonEventLoopLagMaxMs: metricValue(metrics, "loyalty_nodejs_eventloop_lag_max_seconds") * 1000,
+      // prom-client's lag figures are the intervals of a 10 ms sampling timer,
+      // so an idle loop reads 10 ms; its minimum is that interval. The lag is
+      // what a sample took beyond it.
+      daemonEventLoopLagP99Ms: (metricValue(metrics, "loyalty_nodejs_eventloop_lag_p99_seconds") - metricValue(metrics, "loyalty_nodejs_eventloop_lag_min_seconds")) * 1000,
+      daemonEventLoopLagMaxMs: (metricValue(metrics, "loyalty_nodejs_eventloop_lag_max_seconds") - metricValue(metrics, "loyalty_nodejs_eventloop_lag_min_seconds")) * 1000,
       fsyncFloorMedianUs: fsync.medianUs,
       fsyncFloorP90Us: fsync.p90Us,
       prepareMs: prepared.prepareMs,

@@ -19,10 +19,15 @@ import type { Logger } from "./observability/logger.js";
 import { hashSecret } from "./seed.js";
 import { StoreClosedError, StoreOverloadedError, type Store } from "./storage/store.js";
 
-/** How often the scheduler looks for due holds, lots and idempotency records. */
-export const maintenanceIntervalMs = 1_000;
-/** Accounts whose tier is re-evaluated per scheduler tick (spreads the daily pass). */
-export const tierBatchPerTick = 200;
+/**
+ * How often the scheduler looks for due holds, lots and idempotency records.
+ * Each tick is one short block of the event loop that every POS request
+ * waits behind, so ticks are frequent and small: at 1 s with 200 accounts a
+ * tick held the loop for 10–25 ms (the event-loop lag's p99 at 250 checks/s).
+ */
+export const maintenanceIntervalMs = 100;
+/** Accounts whose tier is re-evaluated per scheduler tick (200 a second: a million cards in under 1.5 hours). */
+export const tierBatchPerTick = 20;
 /** Retry hint for an overloaded or closing daemon. */
 export const unavailableRetryAfterMs = 50;
 /**
@@ -230,7 +235,7 @@ export class LoyaltyService implements PosService {
       }
       // A slice of accounts per tick, resuming after the last one: the whole
       // chain is re-evaluated in a steady trickle instead of one heavy pass.
-      const slice = this.store.scan("accounts", "", tierBatchPerTick, this.tierCursor || undefined).map(([k]) => k);
+      const slice = this.store.scanKeys("accounts", "", tierBatchPerTick, this.tierCursor || undefined);
       this.tierCursor = slice.length < tierBatchPerTick ? "" : slice[slice.length - 1]!;
       if (slice.length > 0) {
         await this.submit({ t: "maint", job: "reevaluate-tiers", keys: slice }, now);

@@ -43,10 +43,14 @@ function dueAt(jobKey: string): number {
 /** The job keys of `job` due at `now`, oldest first, at most maintenanceBatchMax: what the scheduler sends. */
 export function dueJobKeys(tx: ReadTx, job: keyof typeof dueKindOfJob, now: number): string[] {
   const prefix = key.due(dueKindOfJob[job], "");
+  // Job keys start with the due time as 15 digits, so every key due at `now`
+  // sorts before this one. Keys only: the entries' values (stored answers,
+  // for forget-idempotency) are large and not needed to schedule them.
+  const before = prefix + String(now + 1).padStart(15, "0");
   const keys: string[] = [];
-  for (const [k] of tx.scan("due", prefix, maintenanceBatchMax)) {
+  for (const k of tx.scanKeys("due", prefix, maintenanceBatchMax, before)) {
     const jobKey = k.slice(prefix.length);
-    if (dueAt(jobKey) > now) break; // sorted by due time: nothing later is due
+    assert(dueAt(jobKey) <= now, `due key ${k} past ${now} listed as due`);
     keys.push(jobKey);
   }
   return keys;

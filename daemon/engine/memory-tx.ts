@@ -38,6 +38,9 @@ export class MemoryTx implements ReadTx {
     return ([...(this.tables.get(table) ?? new Map<string, unknown>()).entries()] as [string, T][]).filter(([k]) => k.startsWith(prefix))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
   }
+  scanKeys(table: Table, prefix: string, limit: number, before?: string): string[] {
+    return this.scan(table, prefix).map(([k]) => k).filter((k) => before === undefined || k < before).slice(0, limit);
+  }
   /** Every entry as [table, key, value], sorted: for comparing two states. */
   entries(): [string, string, unknown][] {
     const out: [string, string, unknown][] = [];

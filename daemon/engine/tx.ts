@@ -59,4 +59,10 @@ export interface Tx {
  */
 export interface ReadTx extends Tx {
   scan<T>(table: Table, prefix: string, limit: number): ReadonlyArray<readonly [string, T]>;
+  /**
+   * Like `scan`, keys only (values are not read or decoded), and it stops
+   * before the first key ≥ `before` when given: for jobs that only need to
+   * know which keys are there, such as the due entries up to now.
+   */
+  scanKeys(table: Table, prefix: string, limit: number, before?: string): readonly string[];
 }

@@ -22,6 +22,7 @@ import { writesPerCommandMax } from "./limits.js";
 export interface StateReader {
   readValue<T>(table: Table, key: string): T | undefined;
   scan<T>(table: Table, prefix: string, limit: number): ReadonlyArray<readonly [string, T]>;
+  scanKeys(table: Table, prefix: string, limit: number, startAfter?: string, before?: string): readonly string[];
   assertTable(table: Table): void;
 }
 
@@ -92,6 +93,11 @@ export class ReadOnlyTx implements ReadTx {
   scan<T>(table: Table, prefix: string, limit: number): ReadonlyArray<readonly [string, T]> {
     assert(this.active, "Tx used after its read finished");
     return this.state.scan<T>(table, prefix, limit);
+  }
+
+  scanKeys(table: Table, prefix: string, limit: number, before?: string): readonly string[] {
+    assert(this.active, "Tx used after its read finished");
+    return this.state.scanKeys(table, prefix, limit, undefined, before);
   }
 
   put(table: Table, key: string): void {

@@ -30,7 +30,11 @@ export interface MergedRange {
   readonly prefix: string;
   /** Only keys strictly after this one (for paging); undefined = from the start of the prefix. */
   readonly startAfter: string | undefined;
+  /** Read keys only: LMDB values are not read, and `visit` gets an empty buffer for them. */
+  readonly keysOnly?: boolean;
 }
+
+const noBytes = Buffer.alloc(0);
 
 /**
  * Calls `visit(key, bytes)` for every live key of the range in key order until
@@ -54,9 +58,10 @@ export function visitMerged(
   const start = fromStartAfter ? startAfter : prefix;
   // One snapshot for the whole walk; leaving the loop early (return) closes the
   // iterator and with it the read transaction.
-  const lmdbRange = db.getRange(
-    start === "" ? { snapshot: true } : { start, exclusiveStart: fromStartAfter, snapshot: true },
-  );
+  const options = start === "" ? { snapshot: true } : { start, exclusiveStart: fromStartAfter, snapshot: true };
+  const lmdbRange = range.keysOnly === true
+    ? db.getKeys(options).map((key) => ({ key, value: noBytes }))
+    : db.getRange(options);
   let next = 0;
   for (const { key, value } of lmdbRange) {
     assert(typeof key === "string", "non-string key in a table db");

@@ -376,7 +376,18 @@ describe("scan", () => {
     expect(store.scan("accounts", "m/", 10, "m/99")).toEqual([]);
     expect(store.scan("accounts", "", 3)).toEqual([["l/09", 1], ["m/01", 1], ["m/02", 2]]);
     expect(store.scan("activity", "", 10)).toEqual([]);
+    // Keys only, the same merge, and a bound: nothing at or after `before`.
+    const keys = expected.map(([k]) => k);
+    expect(store.scanKeys("accounts", "m/", 100)).toEqual(keys);
+    expect(store.scanKeys("accounts", "m/", 100, undefined, "m/05")).toEqual(["m/01", "m/02"]);
+    expect(store.scanKeys("accounts", "m/", 100, "m/01", "m/99")).toEqual(["m/02", "m/05", "m/07"]);
+    expect(store.scanKeys("accounts", "m/", 1, "m/02")).toEqual(["m/05"]);
+    expect(store.read((tx) => tx.scanKeys("accounts", "", 5, "m/02"))).toEqual(["l/09", "m/01"]);
     await Promise.all(pending);
     expect(store.scan("accounts", "m/", 100)).toEqual(expected);
+    await store.checkpoint(); // all in LMDB now: the same answers without the overlay
+    expect(store.stats().overlayEntries).toBe(0);
+    expect(store.scanKeys("accounts", "m/", 100)).toEqual(keys);
+    expect(store.scanKeys("accounts", "m/", 100, undefined, "m/05")).toEqual(["m/01", "m/02"]);
   });
 });

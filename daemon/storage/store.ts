@@ -66,6 +66,7 @@ import {
   scanLimitMax,
 } from "./limits.js";
 import { layoutSizes, openLayout, readOrInitSystem, systemKeyLastSeq, type Durability, type LmdbLayout, type TableDb } from "./lmdb-layout.js";
+import { compareKeys } from "./keys.js";
 import { visitMerged, type OverlayTable } from "./overlay.js";
 import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
 import { encodeCheckpoint } from "./checkpoint-codec.js";
@@ -436,6 +437,25 @@ export class Store implements StateReader {
       return entries.length < limit;
     });
     return entries;
+  }
+
+  /**
+   * Keys of `table` starting with `prefix`, in key order, durable state and
+   * overlay merged, at most `limit`, after `startAfter` and before `before`
+   * when given. Values are neither read nor decoded.
+   */
+  scanKeys(table: Table, prefix: string, limit: number, startAfter?: string, before?: string): string[] {
+    this.assertReadable();
+    assert(typeof prefix === "string", "scan prefix must be a string");
+    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= scanLimitMax, `scan limit must be in 1..${scanLimitMax}`);
+    const state = this.tableState(table);
+    const keys: string[] = [];
+    visitMerged(state.db, state.overlay, { prefix, startAfter, keysOnly: true }, (key) => {
+      if (before !== undefined && compareKeys(key, before) >= 0) return false;
+      keys.push(key);
+      return keys.length < limit;
+    });
+    return keys;
   }
 
   /**
