@@ -8,6 +8,7 @@
 //   engine.bench         the pure engine without I/O (identify, calculate, calculate+confirm)
 //   storage-commit.bench LMDB group commit: batch cost and commands/s, sync and none
 //   fsync.bench          the disk's fsync floor
+//   wal.bench            a write-ahead log append (the durability point), alone and beside checkpoint-like I/O
 // Macro (the load-test CLI, each with its own spawned daemon):
 //   loadtest run         fixed rate (--rate, default 500 checks/s)
 //   loadtest saturate    rising rates until the SLO fails (--slo, default the load test's:
@@ -60,6 +61,7 @@ const micro: Job[] = [
   { name: "engine", script: "benchmarks/engine.bench.js", args: ["--seconds", quick ? "0.5" : "1", "--rounds", "1"] },
   { name: "storage-commit", script: "benchmarks/storage-commit.bench.js", args: ["--seconds", quick ? "0.5" : "1", "--accounts", "5000"] },
   { name: "fsync", script: "benchmarks/fsync.bench.js", args: ["--rounds", "1", "--iterations", "200"] },
+  { name: "wal", script: "benchmarks/wal.bench.js", args: ["--appends", quick ? "200" : "1000"] },
 ];
 
 /** Runs a script and returns its stdout. */
@@ -163,6 +165,7 @@ for (const [key, value] of Object.entries(microMedians)) {
   const v = value as Record<string, unknown>;
   const figure = v["opsPerSecMedian"] !== undefined ? `${fmt(v["opsPerSecMedian"])} ops/s${v["bytes"] !== undefined ? ` (${fmt(v["bytes"])} B)` : ""}`
     : v["medianUs"] !== undefined ? `median ${fmt(v["medianUs"])} µs, p90 ${fmt(v["p90Us"])} µs`
+      : v["p50"] !== undefined ? `p50 ${fmt(v["p50"])} ms, p90 ${fmt(v["p90"])} ms, p99 ${fmt(v["p99"])} ms`
       : `${fmt(v["commandsPerS"])} commands/s, commit median ${fmt(v["commitMsMedian"])} ms, ${fmt(v["batchCommandsMedian"])} commands/commit`;
   console.log(`| ${key} | ${figure} |`);
 }
