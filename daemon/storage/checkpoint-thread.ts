@@ -8,7 +8,8 @@
 // the puts and the commit's flushes run on the other core.
 //
 // Contract:
-// - `write(bytes)` resolves once the checkpoint's LMDB transaction committed
+// - `write(chunks)` (encoded batches, applied in order, all in one LMDB
+//   transaction) resolves once that transaction committed
 //   (durably, with the store's durability) and rejects with its error if it
 //   failed (the transaction was aborted: LMDB is as before). The caller then
 //   resets its own read transaction so its reads see the commit.
@@ -24,7 +25,7 @@ import { Worker } from "node:worker_threads";
 import { assert } from "../assert.js";
 import type { Durability } from "./lmdb-layout.js";
 
-export type CheckpointRequest = { kind: "checkpoint"; id: number; bytes: ArrayBuffer; length: number } | { kind: "close" };
+export type CheckpointRequest = { kind: "checkpoint"; id: number; chunks: ArrayBuffer[]; lengths: number[] } | { kind: "close" };
 export type CheckpointReply =
   | { kind: "ready" }
   | { kind: "closed" }
@@ -70,16 +71,21 @@ export class CheckpointThread {
     return new CheckpointThread(worker);
   }
 
-  write(bytes: Buffer): Promise<void> {
+  write(chunks: readonly Buffer[]): Promise<void> {
     assert(this.pending === null, "checkpoint writes must not overlap");
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
+    const buffers: ArrayBuffer[] = [];
+    const lengths: number[] = [];
+    for (const chunk of chunks) {
+      assert(chunk.byteOffset === 0, "a checkpoint chunk must start its ArrayBuffer (it is transferred)");
+      buffers.push(chunk.buffer as ArrayBuffer);
+      lengths.push(chunk.length);
+    }
     return new Promise<void>((resolve, reject) => {
       this.pending = { id, resolve, reject };
       this.worker.ref();
-      const buffer = bytes.buffer as ArrayBuffer;
-      assert(bytes.byteOffset === 0, "a checkpoint buffer must start its ArrayBuffer (it is transferred)");
-      this.worker.postMessage({ kind: "checkpoint", id, bytes: buffer, length: bytes.length } satisfies CheckpointRequest, [buffer]);
+      this.worker.postMessage({ kind: "checkpoint", id, chunks: buffers, lengths } satisfies CheckpointRequest, buffers);
     });
   }
 

@@ -5,6 +5,7 @@
 // happen here, not on the event loop.
 import { parentPort, workerData } from "node:worker_threads";
 import { assert } from "../assert.js";
+import type { Table } from "../engine/tx.js";
 import { decodeCheckpoint } from "./checkpoint-codec.js";
 import { encodeValue } from "./encoding.js";
 import { openLayout, systemKeyLastSeq, type Durability } from "./lmdb-layout.js";
@@ -23,14 +24,17 @@ port.on("message", (request: CheckpointRequest) => {
     return;
   }
   try {
-    const data = Buffer.from(request.bytes, 0, request.length);
+    let lastSeq = 0;
+    const sink = {
+      journal: (seq: number, bytes: Buffer) => void layout.journal.put(seq, bytes),
+      put: (table: Table, key: string, bytes: Buffer) => void layout.tableDbs.get(table)!.put(key, bytes),
+      remove: (table: Table, key: string) => void layout.tableDbs.get(table)!.remove(key),
+      lastSeq: (seq: number) => void (lastSeq = seq),
+    };
     layout.root.transactionSync(() => {
-      decodeCheckpoint(data, {
-        journal: (seq, bytes) => void layout.journal.put(seq, bytes),
-        put: (table, key, bytes) => void layout.tableDbs.get(table)!.put(key, bytes),
-        remove: (table, key) => void layout.tableDbs.get(table)!.remove(key),
-        lastSeq: (seq) => void layout.system.put(systemKeyLastSeq, encodeValue(seq)),
-      });
+      // Chunk after chunk (batch after batch): a later write of a key wins.
+      for (let i = 0; i < request.chunks.length; i++) decodeCheckpoint(Buffer.from(request.chunks[i]!, 0, request.lengths[i]), sink);
+      void layout.system.put(systemKeyLastSeq, encodeValue(lastSeq));
     });
     reply({ kind: "done", id: request.id, ok: true });
   } catch (error) {

@@ -38,8 +38,10 @@ export class CommitBatch {
   private readonly rejects: ((reason: unknown) => void)[] = [];
   private readonly results: unknown[] = [];
   private settled = false;
-  /** performance.now() when handed to LMDB; 0 while still accumulating. */
+  /** performance.now() when handed to the write-ahead log; 0 while still accumulating. */
   committedAtMs = 0;
+  /** Its journal entries and writes packed for the checkpoint thread (checkpoint-codec.ts), once durable. */
+  checkpointBytes: Buffer | null = null;
 
   constructor(readonly id: number) {}
 

@@ -719,6 +719,10 @@ export class Store implements StateReader {
     const ms = performance.now() - batch.committedAtMs;
     this.inFlight = null;
     this.committedSeq = batch.journalSeqs[batch.journalSeqs.length - 1]!;
+    // Packed now, batch by batch, so a checkpoint is only a hand-over: the
+    // packing cost is spread over the commits instead of one block per
+    // checkpoint.
+    batch.checkpointBytes = encodeCheckpoint([batch], this.committedSeq);
     this.durableBatches.push(batch);
     this.uncheckpointedCommands += batch.commandCount;
     this.lastCommitMs = ms;
@@ -764,10 +768,13 @@ export class Store implements StateReader {
     const batches = this.durableBatches.splice(0);
     this.checkpointing = batches;
     const startedMs = performance.now();
-    const lastBatch = batches[batches.length - 1]!;
-    const lastSeq = lastBatch.journalSeqs[lastBatch.journalSeqs.length - 1];
-    assert(lastSeq !== undefined, "a batch without commands was sealed");
-    this.checkpointThread.write(encodeCheckpoint(batches, lastSeq)).then(
+    const chunks: Buffer[] = [];
+    for (const batch of batches) {
+      assert(batch.checkpointBytes !== null, "a durable batch was not packed");
+      chunks.push(batch.checkpointBytes);
+      batch.checkpointBytes = null;
+    }
+    this.checkpointThread.write(chunks).then(
       () => {
         // Our reads must see what the other thread committed before the
         // overlay lets go of it.
