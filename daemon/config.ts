@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import * as constants from "./constants.js";
 import type { ReplicationSettings } from "./replication/controller.js";
+import { checkpointIntervalMsDefault } from "./storage/limits.js";
 
 export const durabilityModes = ["sync", "none"] as const;
 export type Durability = (typeof durabilityModes)[number];
@@ -57,6 +58,8 @@ export interface Config {
   readonly mapSizeMb: number;
   /** Worker threads for reports (piscina); small so reports never starve the POS event loop. */
   readonly reportThreads: number;
+  /** Longest a durable change waits before a checkpoint copies it from the write-ahead log into LMDB. */
+  readonly checkpointIntervalMs: number;
   readonly connection: ConnectionLimits;
   /** How long a graceful shutdown waits for in-flight requests. */
   readonly shutdownGraceMs: number;
@@ -103,7 +106,8 @@ const options = {
   semiSyncTimeoutMs: { flag: "semi-sync-timeout-ms", env: "LOYALTY_SEMI_SYNC_TIMEOUT_MS", kind: { type: "integer", min: 1, max: 60_000 }, fallback: 1000, help: "semi-sync: how long a write waits for a replica" },
   semiSyncOnTimeout: { flag: "semi-sync-on-timeout", env: "LOYALTY_SEMI_SYNC_ON_TIMEOUT", kind: { type: "enum", values: ["unavailable", "answer"] }, fallback: "unavailable", help: "semi-sync, no acknowledgement in time: answer UNAVAILABLE (no answered write can be lost; also fences a superseded primary) or answer anyway (availability first; counted)" },
   journalRetain: { flag: "journal-retain", env: "LOYALTY_JOURNAL_RETAIN", kind: { type: "integer", min: 1_000, max: 1_000_000_000 }, fallback: 10_000_000, help: "journal entries kept at least; older ones are dropped once no connected replica needs them" },
-  durability: { flag: "durability", env: "LOYALTY_DURABILITY", kind: { type: "enum", values: durabilityModes }, fallback: "sync", help: "sync = fsync every commit before answering; none = no fsync (tests, benchmarks)" },
+  durability: { flag: "durability", env: "LOYALTY_DURABILITY", kind: { type: "enum", values: durabilityModes }, fallback: "sync", help: "sync = answer a change once its write-ahead log record is on disk (O_DSYNC); none = no flush (tests, benchmarks)" },
+  checkpointIntervalMs: { flag: "checkpoint-interval-ms", env: "LOYALTY_CHECKPOINT_INTERVAL_MS", kind: { type: "integer", min: 1, max: 3_600_000 }, fallback: checkpointIntervalMsDefault, help: "how often durable changes are copied from the write-ahead log into LMDB (longer: more to apply again after a crash, more memory)" },
   logLevel: { flag: "log-level", env: "LOYALTY_LOG_LEVEL", kind: { type: "enum", values: logLevels }, fallback: "info", help: "log level" },
   seedDemo: { flag: "seed-demo", env: "LOYALTY_SEED_DEMO", kind: { type: "boolean" }, fallback: true, help: "seed a demo merchant into an empty data directory (--no-seed-demo to skip)" },
   mapSizeMb: { flag: "map-size-mb", env: "LOYALTY_MAP_SIZE_MB", kind: { type: "integer", min: constants.mapSizeMbMin, max: constants.mapSizeMbMax }, fallback: constants.mapSizeMb, help: "initial LMDB map size in MiB (grows on demand; watch loyalty_lmdb_used_bytes and disk space)" },
@@ -248,6 +252,7 @@ function build(values: Record<OptionName, string | number | boolean>, help: bool
     seedDemo: values.seedDemo as boolean,
     mapSizeMb: values.mapSizeMb as number,
     reportThreads: values.reportThreads as number,
+    checkpointIntervalMs: values.checkpointIntervalMs as number,
     connection: {
       inFlightPerConnectionMax: values.inFlightPerConnectionMax as number,
       idleTimeoutMs: values.idleTimeoutMs as number,

@@ -122,7 +122,10 @@ describe("crash of the daemon process", () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     // A fixed port: the restarted daemon is reached at the same address.
     const port = await freePort();
-    const args = ["--durability", "sync", "--pos-port", String(port)];
+    // No checkpoint before the kill: everything the first daemon answered is
+    // in its write-ahead log only, so the restart must apply it all again
+    // through the engine.
+    const args = ["--durability", "sync", "--pos-port", String(port), "--checkpoint-interval-ms", "3600000"];
 
     const first = await spawnDaemon({ dataDir, args });
     cleanups.push(async () => { await first.stop("SIGKILL"); });
@@ -240,6 +243,9 @@ describe("crash of the daemon process", () => {
     const restarted = await spawnDaemon({ dataDir, args });
     cleanups.push(async () => { await restarted.stop("SIGKILL"); });
     expect(restarted.posPort).toBe(port);
+    const recovery = restarted.logLines.map((line) => JSON.parse(line) as { msg?: string; commands?: number })
+      .find((entry) => entry.msg?.includes("write-ahead log") === true);
+
     // The store was not empty, so the demo seed did not run again: it would
     // have rewritten the credentials with new secrets, locking the terminals out.
     expect(restarted.credentials()).toEqual(credentials);
@@ -250,6 +256,8 @@ describe("crash of the daemon process", () => {
     // The kill really came mid-stream.
     expect(answeredByFirst.length).toBeGreaterThanOrEqual(answeredBeforeLosing);
     expect(answeredAfterRestart.length).toBeGreaterThanOrEqual(confirmAnswersLost);
+    // Every confirm the first daemon answered came back from its log (plus its calculations and the seed).
+    expect(recovery?.commands).toBeGreaterThan(answeredByFirst.length);
 
     // Nothing can legitimately fail here: holds live for minutes, the request
     // timeout outlasts the restart, and every re-sent operation reaches the

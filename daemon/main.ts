@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     durability: config.durability,
     mapSizeBytes: config.mapSizeMb * 1024 * 1024,
     pendingCommandsMax,
+    checkpointIntervalMs: config.checkpointIntervalMs,
     // After a crash, the write-ahead log's commands past LMDB are applied again by the same engine.
     replay: applyCommand as (tx: Tx, command: unknown, now: number) => unknown,
     onCommit: (info: CommitInfo) => {

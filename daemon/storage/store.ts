@@ -121,7 +121,7 @@ export interface StoreOptions {
   readonly replay?: Apply<unknown>;
   /** Longest a durable batch waits for its checkpoint; default `checkpointIntervalMsDefault` (limits.ts). */
   readonly checkpointIntervalMs?: number;
-  /** Durable commands that start a checkpoint at once; default `checkpointCommandsDefault` (limits.ts). */
+  /** Durable commands that start a checkpoint before the interval is up; default `checkpointCommandsDefault` (limits.ts). */
   readonly checkpointCommands?: number;
 }
 
