@@ -104,8 +104,8 @@ async function main(): Promise<void> {
     }
     store = await openStore(storeOptions);
   }
-  if (store.recoveredCommands > 0) {
-    logger.warn({ commands: store.recoveredCommands, lastSeq: store.lastSeq }, "applied again the write-ahead log's commands that were not yet checkpointed (the last stop was not clean)");
+  if (store.recovery.commands > 0 || store.recovery.discardedTailBytes > 0) {
+    logger.warn({ ...store.recovery, lastSeq: store.lastSeq }, "applied again the write-ahead log's commands that were not yet checkpointed (the last stop was not clean)");
   }
   if (config.durability === "none") logger.warn("durability is 'none': answered changes can be lost in a crash; for experiments only");
   let service: LoyaltyService | null = null;

@@ -42,7 +42,7 @@ describe("crash", () => {
 
     const store = await stores.open(dir, { replay: applyCrashCommand });
     // The child never checkpointed: all of it came back from the write-ahead log.
-    expect(store.recoveredCommands).toBe(store.lastSeq);
+    expect(store.recovery.commands).toBe(store.lastSeq);
     expect(store.lastSeq).toBeGreaterThanOrEqual(acked.length);
     for (const id of acked) {
       expect(store.read((tx) => tx.get<CrashRecord>("idempotency", `crash/${id}`)), `acknowledged ${id} lost`).toBeDefined();

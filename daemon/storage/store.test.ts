@@ -58,7 +58,7 @@ describe("overlay: effects are visible before they are durable", () => {
     // Durable in the log, not yet in LMDB: the overlay keeps the entry until the checkpoint.
     expect(store.stats().overlayEntries).toBe(1);
     await store.checkpoint();
-    expect(store.lmdbSeq).toBe(1);
+    expect(store.stats().checkpointedSeq).toBe(1);
     expect(store.stats().overlayEntries).toBe(0);
   });
 

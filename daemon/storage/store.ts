@@ -217,7 +217,7 @@ export class Store implements StateReader {
   private lastCheckpointMs = 0;
   /** While open() applies the log's records again: they are durable already, so batches skip the append. */
   private recovering = false;
-  private recovered = 0;
+  private recovered = { commands: 0, discardedTailBytes: 0 };
   private applying = false;
   private closing = false;
   private closed = false;
@@ -285,7 +285,7 @@ export class Store implements StateReader {
         const thread = await CheckpointThread.start(path, options.durability, options.mapSizeBytes);
         const store = new Store(path, options, layout, wal, thread, lastSeq);
         try {
-          await store.recover(log.records.filter((record) => record.seq > lastSeq));
+          await store.recover(log.records.filter((record) => record.seq > lastSeq), log.discardedTailBytes);
         } catch (error) {
           wal.close();
           await thread.close();
@@ -313,14 +313,13 @@ export class Store implements StateReader {
     return this.committedSeq;
   }
 
-  /** Commands `open` applied again from the write-ahead log (a crash came before their checkpoint). */
-  get recoveredCommands(): number {
+  /**
+   * What `open` found in the write-ahead log: commands it applied again (a
+   * crash came before their checkpoint) and the bytes of a torn last record
+   * it ignored (a write the crash cut short, never acknowledged).
+   */
+  get recovery(): { readonly commands: number; readonly discardedTailBytes: number } {
     return this.recovered;
-  }
-
-  /** Seq of the last command LMDB holds: what a reader of the LMDB file alone (a report worker, a backup) sees. */
-  get lmdbSeq(): number {
-    return this.checkpointedSeq;
   }
 
   get pendingCommandsMax(): number {
@@ -892,7 +891,8 @@ export class Store implements StateReader {
    * came between their append and their checkpoint), puts them in LMDB and
    * deletes the log's old segments.
    */
-  private async recover(records: readonly WalRecord[]): Promise<void> {
+  private async recover(records: readonly WalRecord[], discardedTailBytes: number): Promise<void> {
+    this.recovered = { commands: 0, discardedTailBytes };
     if (records.length > 0) {
       const apply = this.options.replay;
       assert(
@@ -913,7 +913,7 @@ export class Store implements StateReader {
         }
         await this.checkpoint();
         if (failure !== null) throw (failure as { error: unknown }).error;
-        this.recovered = records.length;
+        this.recovered = { commands: records.length, discardedTailBytes };
       } finally {
         this.recovering = false;
       }

@@ -154,11 +154,6 @@ export class WriteAheadLog {
     this.found = found.map((segment) => segment.name);
   }
 
-  /** Bytes in the segment being written (for stats). */
-  get activeBytes(): number {
-    return this.active?.bytes ?? 0;
-  }
-
   /** Appends records `firstSeq..lastSeq`, framed in `bytes` (see the contract). */
   append(bytes: Buffer, firstSeq: number, lastSeq: number): Promise<void> {
     assert(!this.closed, "append to a closed write-ahead log");
