@@ -1,6 +1,7 @@
 // Behaviour of the store that the service and the engine depend on: overlay
 // visibility, group commit, answer ordering, all-or-nothing commands,
 // overload, close and reopen, scans and reads.
+import { readdirSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AssertionError } from "../assert.js";
 import type { Tx } from "../engine/tx.js";
@@ -282,9 +283,13 @@ describe("close and reopen", () => {
     expect(store.digest()).toBe(digest);
     const accounts = store.scan("accounts", "", 100);
     const journal = store.journalEntries(1, 100);
+    expect(readdirSync(dir).filter((name) => name.startsWith("wal-"))).not.toEqual([]);
     await store.close();
+    // A clean close leaves LMDB holding everything and no log to apply again.
+    expect(readdirSync(dir).filter((name) => name.startsWith("wal-"))).toEqual([]);
 
     const reopened = await stores.open(dir);
+    expect(reopened.recovery).toEqual({ commands: 0, discardedTailBytes: 0 });
     expect(reopened.lastSeq).toBe(33);
     expect(reopened.durableSeq).toBe(33);
     expect(reopened.digest()).toBe(digest);

@@ -880,6 +880,8 @@ export class Store implements StateReader {
     this.closed = true;
     if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
     this.wal.close();
+    // LMDB holds everything the log does: a clean stop leaves no log behind.
+    if (failure === null) this.wal.deleteSegmentsThrough(this.checkpointedSeq);
     await this.checkpointThread.close();
     await this.layout.root.close();
     openPaths.delete(this.path);
