@@ -12,6 +12,8 @@
 //   means the engine is not deterministic). Both are assertions.
 // - Memory stays bounded: at most `pendingCommandsMax` replayed commands await
 //   durability at a time, so replay never trips the target's overload guard.
+// - `applyJournal` is the same without the digest: the store's own recovery
+//   from its write-ahead log uses it.
 import { assert } from "../assert.js";
 import type { JournalEntry } from "./journal.js";
 import { journalPageMax } from "./limits.js";
@@ -22,6 +24,16 @@ export async function replayJournal(
   target: Store,
   apply: Apply<unknown>,
 ): Promise<string> {
+  await applyJournal(source, target, apply);
+  return target.digest();
+}
+
+/** Applies every entry as `replayJournal` does and resolves once all are durable. */
+export async function applyJournal(
+  source: Iterable<JournalEntry> | AsyncIterable<JournalEntry>,
+  target: Store,
+  apply: Apply<unknown>,
+): Promise<void> {
   // The first failure of any replayed command (a failed commit rejects them
   // all). Kept, not ignored: replay stops and rethrows it.
   let failure: { error: unknown } | null = null;
@@ -52,7 +64,6 @@ export async function replayJournal(
   }
   await target.idle();
   if (failure !== null) throw (failure as { error: unknown }).error;
-  return target.digest();
 }
 
 /** Reads a store's durable journal in pages, from `fromSeq` on. */

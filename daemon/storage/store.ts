@@ -71,6 +71,7 @@ import { visitMerged, type OverlayTable } from "./overlay.js";
 import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
 import { encodeCheckpoint } from "./checkpoint-codec.js";
 import { CheckpointThread } from "./checkpoint-thread.js";
+import { applyJournal } from "./replay.js";
 import { frameRecord, readWal, walRecordHeaderBytes, WriteAheadLog, type WalRecord } from "./wal.js";
 
 export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
@@ -901,20 +902,12 @@ export class Store implements StateReader {
         apply !== undefined,
         `the write-ahead log holds ${records.length} commands past the stored state (seq ${records[0]!.seq}..${records[records.length - 1]!.seq}): open the store with the engine (replay) to apply them`,
       );
-      assert(records[0]!.seq === this.assignedSeq + 1, `the write-ahead log resumes at seq ${records[0]!.seq} but the stored state ends at ${this.assignedSeq}`);
       this.recovering = true;
       try {
-        let failure: { error: unknown } | null = null;
-        for (const record of records) {
-          if (this.pendingCount >= this.options.pendingCommandsMax) await this.idle();
-          if (failure !== null) throw (failure as { error: unknown }).error;
-          this.submit(record.command, record.at, apply).then(undefined, (error: unknown) => {
-            failure ??= { error };
-          });
-          assert(this.assignedSeq === record.seq, `replayed seq ${record.seq} wrote nothing (engine not deterministic?)`);
-        }
+        // The same loop as a journal replay: contiguous seqs continuing
+        // LMDB's, every command writing again, bounded pending work.
+        await applyJournal(records, this, apply);
         await this.checkpoint();
-        if (failure !== null) throw (failure as { error: unknown }).error;
         this.recovered = { commands: records.length, discardedTailBytes };
       } finally {
         this.recovering = false;
