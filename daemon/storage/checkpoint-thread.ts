@@ -95,13 +95,15 @@ export class CheckpointThread {
       await this.worker.terminate();
       return;
     }
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     await new Promise<void>((resolve) => {
       this.closing = resolve;
       this.worker.ref();
       this.worker.postMessage({ kind: "close" } satisfies CheckpointRequest);
     });
     this.failure = new CheckpointWriteError("checkpoint thread closed");
-    await this.worker.terminate();
+    // It ends by itself once it let go of the environment.
+    await exited;
   }
 
   private onReply(reply: CheckpointReply): void {

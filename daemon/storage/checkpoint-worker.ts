@@ -19,8 +19,14 @@ const reply = (message: CheckpointReply): void => port.postMessage(message);
 
 port.on("message", (request: CheckpointRequest) => {
   if (request.kind === "close") {
-    // The event loop closes the environment itself; this thread only lets go of it.
-    reply({ kind: "closed" });
+    // Lets go of this thread's handle on the shared environment (lmdb-js
+    // counts them; the event loop's own close closes the file), then ends
+    // the thread by emptying its event loop: no terminate() in the middle
+    // of native code.
+    void layout.root.close().then(() => {
+      reply({ kind: "closed" });
+      port.close();
+    });
     return;
   }
   try {
