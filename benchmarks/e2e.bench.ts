@@ -46,6 +46,11 @@
 //   as the difference between a scrape just before the window and one after
 //   the load. Before the daemon starts: the fsync floor of the data
 //   directory's disk. Before each run: a wait for a quiet machine.
+// - The wake-up floor (support/wake-floor.ts): the loopback round trip of
+//   two idle processes, for 2 s before the daemon starts and again during the
+//   window. No answer through this machine can be faster than it; the
+//   difference between the two is what the load does to every thread's
+//   scheduling, the daemon's included.
 // - Daemon and generator run on the same machine; on a 2-core box they share
 //   the cores with each other, LMDB's threads and the kernel's loopback.
 //
@@ -65,6 +70,7 @@ import { Workload, type BasketLine } from "../loadtest/workload.js";
 import {
   bucketQuantileBound, diffMetrics, histogramBuckets, metricValue, prepareData, scrapeMetrics, startDaemon, type MetricSample,
 } from "./support/daemon-process.js";
+import { measureWakeFloor, startWakeFloor, type WakeFloor } from "./support/wake-floor.js";
 import {
   machineCpuSeconds, machineInfo, measureFsyncFloor, median, processCpuSeconds, threadCpu, threadCpuPercent,
   type LatencySummary, type MachineInfo, type ThreadCpu,
@@ -155,6 +161,8 @@ const operations = ["identify", "calculate", "confirm"] as const;
 const metricsLeadMs = 200;
 /** How long unanswered checks may still finish after the timetable ended. */
 const drainGraceMs = 2_000;
+/** How long the wake-up floor is measured on the quiet machine before the daemon starts. */
+const wakeFloorQuietMs = 2_000;
 type Step = (typeof operations)[number];
 
 interface RunResult {
@@ -187,6 +195,9 @@ interface RunResult {
   readonly daemonEventLoopLagMaxMs: number;
   readonly fsyncFloorMedianUs: number;
   readonly fsyncFloorP90Us: number;
+  /** Loopback round trip between two idle processes (support/wake-floor.ts), µs: before the daemon starts, and during the window. */
+  readonly wakeFloorQuietUs: LatencySummary;
+  readonly wakeFloorWindowUs: LatencySummary;
   readonly prepareMs: number;
   readonly profileWindowUs: readonly [number, number] | undefined;
   readonly cpuProfile: string | undefined;
@@ -226,6 +237,7 @@ async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
     // Same disk as the daemon's LMDB, measured while nothing else of ours runs.
     mkdirSync(dataDir, { recursive: true });
     const fsync = measureFsyncFloor(dataDir);
+    const wakeQuiet = await measureWakeFloor(wakeFloorQuietMs);
     const prepared = await prepareData(dataDir, config.cards, config.cardPoints);
     const daemon = await startDaemon({ dataDir, durability: config.durability, cpuProfileDir: profileDir });
     const clients = await connectClients(daemon.posUrl, prepared.credentials.terminals, config.connections, 5_000, "e2e-bench");
@@ -241,16 +253,25 @@ async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
     let metricsBefore: Promise<MetricSample[]> | undefined;
     let cpuStart: CpuSnapshot | undefined;
     let cpuEnd: CpuSnapshot | undefined;
+    // Started with the /metrics scrape so its processes are up when the window opens; stopped when it closes.
+    let wakeProbe: ReturnType<typeof startWakeFloor> | undefined;
+    let wakeWindow: Promise<WakeFloor> | undefined;
     const result = await runFixedRate({
       rate: config.rate, seconds: config.seconds, warmupSeconds: config.warmup, clients, workload, clock: realClock,
       runTag: `R${run}`, drainGraceMs, preWindowLeadMs: metricsLeadMs,
       onWindow: (event) => {
-        if (event === "pre-window") metricsBefore = scrapeMetrics(daemon.httpUrl);
-        else if (event === "window-start") cpuStart = cpuSnapshot(daemon.pid);
-        else cpuEnd = cpuSnapshot(daemon.pid);
+        if (event === "pre-window") {
+          metricsBefore = scrapeMetrics(daemon.httpUrl);
+          wakeProbe = startWakeFloor();
+        } else if (event === "window-start") cpuStart = cpuSnapshot(daemon.pid);
+        else {
+          cpuEnd = cpuSnapshot(daemon.pid);
+          wakeWindow = wakeProbe!.then((probe) => probe.stop());
+        }
       },
     });
     const unfinishedChecks = result.unfinishedChecks;
+    const wakeDuring = await wakeWindow!;
 
     const metrics = diffMetrics(await scrapeMetrics(daemon.httpUrl), await metricsBefore!);
     await Promise.all(clients.map((c) => c.close({ drain: false })));
@@ -298,6 +319,8 @@ async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
       daemonEventLoopLagMaxMs: (metricValue(metrics, "loyalty_nodejs_eventloop_lag_max_seconds") - metricValue(metrics, "loyalty_nodejs_eventloop_lag_min_seconds")) * 1000,
       fsyncFloorMedianUs: fsync.medianUs,
       fsyncFloorP90Us: fsync.p90Us,
+      wakeFloorQuietUs: wakeQuiet.roundTripUs,
+      wakeFloorWindowUs: wakeDuring.roundTripUs,
       prepareMs: prepared.prepareMs,
       profileWindowUs: profileDir ? [a.monotonicUs, b.monotonicUs] : undefined,
       cpuProfile: profileDir && profile ? join(profileDir, profile) : undefined,
@@ -361,6 +384,8 @@ function describe(result: RunResult): string {
     `daemon-side p99 (frame in → answer out, histogram bucket bound): identify ${bound(result.daemonLatencyP99BoundMs.identify)}, ` +
       `calculate ${bound(result.daemonLatencyP99BoundMs.calculate)}, confirm ${bound(result.daemonLatencyP99BoundMs.confirm)}; event-loop lag p99 ${result.daemonEventLoopLagP99Ms.toFixed(1)} ms, max ${result.daemonEventLoopLagMaxMs.toFixed(1)} ms`,
     `fsync floor (4 KiB write + fdatasync): median ${(result.fsyncFloorMedianUs / 1000).toFixed(3)} ms, p90 ${(result.fsyncFloorP90Us / 1000).toFixed(3)} ms; set-up ${(result.prepareMs / 1000).toFixed(1)} s`,
+    `wake-up floor (loopback round trip between two idle processes): quiet p50 ${us(result.wakeFloorQuietUs.p50)}, p99 ${us(result.wakeFloorQuietUs.p99)}; ` +
+      `during the window p50 ${us(result.wakeFloorWindowUs.p50)}, p99 ${us(result.wakeFloorWindowUs.p99)}, max ${us(result.wakeFloorWindowUs.max)}`,
     ...(result.cpuProfile ? [`cpu profile: ${result.cpuProfile} window-us ${result.profileWindowUs![0]} ${result.profileWindowUs![1]}`] : []),
   ].join("\n");
 }

@@ -8,6 +8,7 @@
 //   engine.bench         the pure engine without I/O (identify, calculate, calculate+confirm)
 //   storage-commit.bench LMDB group commit: batch cost and commands/s, sync and none
 //   fsync.bench          the disk's fsync floor
+//   wake-floor.bench     the machine's wake-up floor (loopback round trip of two idle processes)
 //   wal.bench            a write-ahead log append (the durability point), alone and beside checkpoint-like I/O
 // Macro (the load-test CLI, each with its own spawned daemon):
 //   loadtest run         fixed rate (--rate, default 500 checks/s)
@@ -61,6 +62,7 @@ const micro: Job[] = [
   { name: "engine", script: "benchmarks/engine.bench.js", args: ["--seconds", quick ? "0.5" : "1", "--rounds", "1"] },
   { name: "storage-commit", script: "benchmarks/storage-commit.bench.js", args: ["--seconds", quick ? "0.5" : "1", "--accounts", "5000"] },
   { name: "fsync", script: "benchmarks/fsync.bench.js", args: ["--rounds", "1", "--iterations", "200"] },
+  { name: "wake-floor", script: "benchmarks/wake-floor.bench.js", args: ["--seconds", quick ? "1" : "3", "--rounds", "1"] },
   { name: "wal", script: "benchmarks/wal.bench.js", args: ["--appends", quick ? "200" : "1000"] },
 ];
 
