@@ -60,6 +60,8 @@ export interface Config {
   readonly reportThreads: number;
   /** Longest a durable change waits before a checkpoint copies it from the write-ahead log into LMDB. */
   readonly checkpointIntervalMs: number;
+  /** Directory of the write-ahead log; "" = inside the LMDB directory. */
+  readonly walDir: string;
   readonly connection: ConnectionLimits;
   /** How long a graceful shutdown waits for in-flight requests. */
   readonly shutdownGraceMs: number;
@@ -108,6 +110,7 @@ const options = {
   journalRetain: { flag: "journal-retain", env: "LOYALTY_JOURNAL_RETAIN", kind: { type: "integer", min: 1_000, max: 1_000_000_000 }, fallback: 10_000_000, help: "journal entries kept at least; older ones are dropped once no connected replica needs them" },
   durability: { flag: "durability", env: "LOYALTY_DURABILITY", kind: { type: "enum", values: durabilityModes }, fallback: "sync", help: "sync = answer a change once its write-ahead log record is on disk (O_DSYNC); none = no flush (tests, benchmarks)" },
   checkpointIntervalMs: { flag: "checkpoint-interval-ms", env: "LOYALTY_CHECKPOINT_INTERVAL_MS", kind: { type: "integer", min: 1, max: 3_600_000 }, fallback: checkpointIntervalMsDefault, help: "how often durable changes are copied from the write-ahead log into LMDB (longer: more to apply again after a crash, more memory)" },
+  walDir: { flag: "wal-dir", env: "LOYALTY_WAL_DIR", kind: { type: "string" }, fallback: "", help: "directory of the write-ahead log, on a device of its own so commits do not queue behind checkpoints (default: inside <data>/lmdb; one per data directory)" },
   logLevel: { flag: "log-level", env: "LOYALTY_LOG_LEVEL", kind: { type: "enum", values: logLevels }, fallback: "info", help: "log level" },
   seedDemo: { flag: "seed-demo", env: "LOYALTY_SEED_DEMO", kind: { type: "boolean" }, fallback: true, help: "seed a demo merchant into an empty data directory (--no-seed-demo to skip)" },
   mapSizeMb: { flag: "map-size-mb", env: "LOYALTY_MAP_SIZE_MB", kind: { type: "integer", min: constants.mapSizeMbMin, max: constants.mapSizeMbMax }, fallback: constants.mapSizeMb, help: "initial LMDB map size in MiB (grows on demand; watch loyalty_lmdb_used_bytes and disk space)" },
@@ -253,6 +256,7 @@ function build(values: Record<OptionName, string | number | boolean>, help: bool
     mapSizeMb: values.mapSizeMb as number,
     reportThreads: values.reportThreads as number,
     checkpointIntervalMs: values.checkpointIntervalMs as number,
+    walDir: values.walDir as string,
     connection: {
       inFlightPerConnectionMax: values.inFlightPerConnectionMax as number,
       idleTimeoutMs: values.idleTimeoutMs as number,

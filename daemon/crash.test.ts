@@ -23,7 +23,7 @@
 //   content, gets the identical answer and changes nothing;
 // - each card's ledger, history and balances are exactly what the answered
 //   confirms imply (opening − redeemed, + accrued as pending; no holds left).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,7 +125,11 @@ describe("crash of the daemon process", () => {
     // No checkpoint before the kill: everything the first daemon answered is
     // in its write-ahead log only, so the restart must apply it all again
     // through the engine.
-    const args = ["--durability", "sync", "--pos-port", String(port), "--checkpoint-interval-ms", "3600000"];
+    // The log in a directory of its own (--wal-dir), as on a server with a
+    // separate log device: the restart must find it there. (The store's own
+    // crash test covers the log inside the LMDB directory.)
+    const walDir = join(dataDir, "wal-device");
+    const args = ["--durability", "sync", "--pos-port", String(port), "--checkpoint-interval-ms", "3600000", "--wal-dir", walDir];
 
     const first = await spawnDaemon({ dataDir, args });
     cleanups.push(async () => { await first.stop("SIGKILL"); });
@@ -237,6 +241,10 @@ describe("crash of the daemon process", () => {
     await Promise.race([killed, streams.then(() => { throw new Error(`the stream finished before the kill: ${confirmsAnswered} confirms answered, ${lostAnswers.length} answers lost`); })]);
     expect(await firstExit).toBeNull();
     expect(first.child.signalCode).toBe("SIGKILL");
+
+    const isSegment = (name: string): boolean => /^wal-\d{16}\.log$/.test(name);
+    expect(readdirSync(walDir).filter(isSegment).length).toBeGreaterThan(0);
+    expect(readdirSync(join(dataDir, "lmdb")).filter(isSegment)).toEqual([]);
 
     generation = "restarted";
     const restartAtMs = Date.now();

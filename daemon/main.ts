@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     mapSizeBytes: config.mapSizeMb * 1024 * 1024,
     pendingCommandsMax,
     checkpointIntervalMs: config.checkpointIntervalMs,
+    ...(config.walDir === "" ? {} : { walDir: config.walDir }),
     // After a crash, the write-ahead log's commands past LMDB are applied again by the same engine.
     replay: applyCommand as (tx: Tx, command: unknown, now: number) => unknown,
     onCommit: (info: CommitInfo) => {
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
       metrics.checkpointDuration.observe(info.ms / 1000);
     },
   };
-  if (isReplica && installIncomingSnapshot(config.dataDir)) logger.info("installed the snapshot received before the last restart");
+  if (isReplica && installIncomingSnapshot(config.dataDir, { walDir: storeOptions.walDir })) logger.info("installed the snapshot received before the last restart");
   let store = await openStore(storeOptions);
   if (isReplica && store.lastSeq === 0) {
     // An empty replica copies the primary's state instead of replaying its history.
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     // trying; a refusal (wrong token, diverged) is final.
     for (;;) {
       try {
-        await bootstrapReplica({ dataDir: config.dataDir, url, token: config.replication.token, epochs, logger });
+        await bootstrapReplica({ dataDir: config.dataDir, walDir: storeOptions.walDir, url, token: config.replication.token, epochs, logger });
         break;
       } catch (error) {
         if (error instanceof ReplicationRefusedError) throw error;

@@ -17,12 +17,13 @@
 // - Reconnects with capped exponential backoff; refusals (diverged, wrong
 //   token) are fatal: an operator must look.
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import WebSocket from "ws";
 import { applyCommand } from "../engine/apply.js";
 import type { Tx } from "../engine/tx.js";
 import type { Logger } from "../observability/logger.js";
 import type { Epoch, Store } from "../storage/store.js";
+import { discardWalOf } from "../storage/wal-dir.js";
 import { decodeMessage, encodeMessage, replicationFrameBytesMax, type PrimaryMessage, type WireEntry } from "./protocol.js";
 
 const incomingDir = "lmdb.incoming";
@@ -206,13 +207,17 @@ export class ReplicaFollower {
 /**
  * Before the store opens: if a complete snapshot is waiting in
  * <data>/lmdb.incoming, it replaces <data>/lmdb (the old one is kept as
- * lmdb.replaced-<time> for the operator). Returns whether it did.
+ * lmdb.replaced-<time> for the operator). A write-ahead log in a directory of
+ * its own (`walDir`) held changes to the replaced environment: it is dropped.
+ * Returns whether it did.
  */
-export function installIncomingSnapshot(dataDir: string, now = Date.now()): boolean {
+export function installIncomingSnapshot(dataDir: string, options: { walDir?: string | undefined; now?: number } = {}): boolean {
   const incoming = join(dataDir, incomingDir);
   if (!existsSync(join(incoming, readyMarker))) return false;
   rmSync(join(incoming, readyMarker));
   const current = join(dataDir, "lmdb");
+  if (options.walDir !== undefined) discardWalOf(resolvePath(current), resolvePath(options.walDir));
+  const now = options.now ?? Date.now();
   if (existsSync(current)) renameSync(current, join(dataDir, `lmdb.replaced-${now}`));
   renameSync(incoming, current);
   return true;
@@ -223,7 +228,7 @@ export function installIncomingSnapshot(dataDir: string, now = Date.now()): bool
  * a snapshot, writes it to <data>/lmdb.incoming and installs it. Resolves
  * with the snapshot's seq (0 when the primary had nothing to copy).
  */
-export function bootstrapReplica(options: { dataDir: string; url: string; token: string; epochs: Epoch[]; logger: Logger }): Promise<number> {
+export function bootstrapReplica(options: { dataDir: string; walDir?: string | undefined; url: string; token: string; epochs: Epoch[]; logger: Logger }): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(options.url, { maxPayload: replicationFrameBytesMax, perMessageDeflate: false });
     ws.binaryType = "nodebuffer";
@@ -266,7 +271,7 @@ export function bootstrapReplica(options: { dataDir: string; url: string; token:
         if (!s) return finish(new Error("snapshot end outside a snapshot"));
         s.end(() => {
           writeFileSync(join(dir, readyMarker), `${m.seq}\n`);
-          installIncomingSnapshot(options.dataDir);
+          installIncomingSnapshot(options.dataDir, { walDir: options.walDir });
           options.logger.info({ seq: m.seq }, "bootstrapped from a snapshot");
           finish(null, m.seq);
         });

@@ -4,11 +4,12 @@
 // its syscalls and then check what the store promised.
 //
 // Usage: node dist/daemon/storage/crash-child.js <mode> <dir> [arg]
-//   stream <dir> <window>     sync durability; keeps <window> commands in
+//   stream <dir> <window> [walDir]
+//                             sync durability; keeps <window> commands in
 //                             flight forever, printing "ack <id>" for each
 //                             answered one. Stops when stdin closes. Never
 //                             checkpoints: everything acknowledged is in the
-//                             write-ahead log only.
+//                             write-ahead log only (in walDir if given).
 //   sequential <dir> <count> <sync|none>
 //                             one command at a time, "ack <id>" after each,
 //                             then closes the store and exits 0.
@@ -74,8 +75,8 @@ async function open(dir: string, durability: Durability, extra: Partial<StoreOpt
   return openStore({ path: dir, durability, mapSizeBytes: 64 * 1024 * 1024, pendingCommandsMax: 10_000, replay: applyCrashCommand, ...extra });
 }
 
-async function stream(dir: string, window: number): Promise<void> {
-  const store = await open(dir, "sync", noCheckpoints);
+async function stream(dir: string, window: number, walDir: string | undefined): Promise<void> {
+  const store = await open(dir, "sync", { ...noCheckpoints, ...(walDir === undefined ? {} : { walDir }) });
   let stopped = false;
   process.stdin.on("end", () => {
     stopped = true;
@@ -162,7 +163,7 @@ async function fill(dir: string, padBytes: number, failing: "log" | "checkpoint"
 async function main(argv: readonly string[]): Promise<void> {
   const [mode, dir, arg, durability] = argv;
   assert(dir !== undefined, "usage: crash-child <mode> <dir> [arg]");
-  if (mode === "stream") return stream(dir, Number(arg ?? 64));
+  if (mode === "stream") return stream(dir, Number(arg ?? 64), argv[3]);
   if (mode === "sequential") return sequential(dir, Number(arg ?? 5), durability === "none" ? "none" : "sync");
   if (mode === "fill") return fill(dir, Number(arg ?? 4000), durability === "log" ? "log" : "checkpoint");
   assert(false, `unknown mode ${String(mode)}`);

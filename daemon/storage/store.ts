@@ -72,7 +72,8 @@ import { codecOf, decodeStored, type RecordCodec } from "./record-codecs.js";
 import { encodeCheckpoint } from "./checkpoint-codec.js";
 import { CheckpointThread } from "./checkpoint-thread.js";
 import { applyJournal } from "./replay.js";
-import { frameRecord, readWal, walRecordHeaderBytes, WriteAheadLog, type WalRecord } from "./wal.js";
+import { frameRecord, hasWalSegments, readWal, walRecordHeaderBytes, WriteAheadLog, type WalRecord } from "./wal.js";
+import { claimWalDir, releaseWalDir } from "./wal-dir.js";
 
 export { StoreClosedError, StoreError, StoreFailedError, StoreOverloadedError, type StoreErrorCode } from "./errors.js";
 export type { Durability } from "./lmdb-layout.js";
@@ -124,6 +125,12 @@ export interface StoreOptions {
   readonly checkpointIntervalMs?: number;
   /** Durable commands that start a checkpoint before the interval is up; default `checkpointCommandsDefault` (limits.ts). */
   readonly checkpointCommands?: number;
+  /**
+   * Directory of the write-ahead log; default `path` (the LMDB directory).
+   * Another device keeps log appends from queueing behind checkpoint
+   * flushes. It must belong to this store alone (wal-dir.ts enforces it).
+   */
+  readonly walDir?: string;
 }
 
 export interface Epoch {
@@ -157,6 +164,8 @@ export type ScanEntry<T> = readonly [key: string, value: T];
 
 // See the contract: one Store per path per process.
 const openPaths = new Set<string>();
+/** Write-ahead log directories of the stores open in this process. */
+const openWalDirs = new Set<string>();
 
 interface TableState {
   readonly db: TableDb;
@@ -235,6 +244,7 @@ export class Store implements StateReader {
 
   private constructor(
     private readonly path: string,
+    private readonly walDir: string,
     private readonly options: StoreOptions,
     private readonly layout: LmdbLayout,
     private readonly wal: WriteAheadLog,
@@ -274,17 +284,22 @@ export class Store implements StateReader {
       }
     }
     const path = resolvePath(options.path);
+    const walDir = resolvePath(options.walDir ?? options.path);
     assert(!openPaths.has(path), `store ${path} is already open in this process`);
+    assert(!openWalDirs.has(walDir), `write-ahead log directory ${walDir} is already in use in this process`);
 
     openPaths.add(path);
+    openWalDirs.add(walDir);
     try {
       const layout = await openLayout(path, options.durability, options.mapSizeBytes);
       try {
         const lastSeq = await readOrInitSystem(layout);
-        const log = readWal(path);
-        const wal = new WriteAheadLog(path, options.durability, log.segments);
+        mkdirSync(walDir, { recursive: true });
+        claimWalDir(path, walDir, hasWalSegments(walDir));
+        const log = readWal(walDir);
+        const wal = new WriteAheadLog(walDir, options.durability, log.segments);
         const thread = await CheckpointThread.start(path, options.durability, options.mapSizeBytes);
-        const store = new Store(path, options, layout, wal, thread, lastSeq);
+        const store = new Store(path, walDir, options, layout, wal, thread, lastSeq);
         try {
           await store.recover(log.records.filter((record) => record.seq > lastSeq), log.discardedTailBytes);
         } catch (error) {
@@ -300,6 +315,7 @@ export class Store implements StateReader {
       }
     } catch (error) {
       openPaths.delete(path);
+      openWalDirs.delete(walDir);
       throw error;
     }
   }
@@ -881,11 +897,16 @@ export class Store implements StateReader {
     this.closed = true;
     if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
     this.wal.close();
-    // LMDB holds everything the log does: a clean stop leaves no log behind.
-    if (failure === null) this.wal.deleteSegmentsThrough(this.checkpointedSeq);
+    // LMDB holds everything the log does: a clean stop leaves no log behind,
+    // and the next start may take its log from another directory.
+    if (failure === null) {
+      this.wal.deleteSegmentsThrough(this.checkpointedSeq);
+      if (!hasWalSegments(this.walDir)) releaseWalDir(this.path, this.walDir);
+    }
     await this.checkpointThread.close();
     await this.layout.root.close();
     openPaths.delete(this.path);
+    openWalDirs.delete(this.walDir);
     if (failure !== null) throw failure;
   }
 

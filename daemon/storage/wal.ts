@@ -12,7 +12,8 @@
 // - Records are journal entries (journal.ts bytes, which carry their seq),
 //   each framed as u32 LE payload length | u32 LE CRC-32 of the payload |
 //   payload, appended to segment files `wal-<first seq, 16 digits>.log` in the
-//   store's directory.
+//   log's directory (the LMDB directory unless the store was given another;
+//   wal-dir.ts checks that the two belong together).
 // - `append(bytes, firstSeq)` writes whole records with one write() and
 //   resolves once it returned: with 'sync' durability the descriptor is
 //   O_DSYNC, so the records are on disk; with 'none' they are in the OS page
@@ -51,7 +52,8 @@ export const walRecordHeaderBytes = 8;
  */
 export const walSegmentBytesDefault = 64 * 1024 * 1024;
 
-const segmentPattern = /^wal-(\d{16})\.log$/;
+/** Names of segment files. */
+export const walSegmentPattern = /^wal-(\d{16})\.log$/;
 
 function segmentName(firstSeq: number): string {
   return `wal-${String(firstSeq).padStart(16, "0")}.log`;
@@ -78,10 +80,15 @@ export interface WalContents {
   readonly discardedTailBytes: number;
 }
 
+/** Whether `dir` holds any segment file (damaged or not). */
+export function hasWalSegments(dir: string): boolean {
+  return listSegments(dir).length > 0;
+}
+
 function listSegments(dir: string): { name: string; firstSeq: number }[] {
   const segments: { name: string; firstSeq: number }[] = [];
   for (const name of readdirSync(dir)) {
-    const match = segmentPattern.exec(name);
+    const match = walSegmentPattern.exec(name);
     if (match !== null) segments.push({ name, firstSeq: Number(match[1]) });
   }
   return segments.sort((a, b) => a.firstSeq - b.firstSeq);
