@@ -5,7 +5,7 @@
 // Run: npm run build && node dist/benchmarks/e2e.bench.js \
 //        [--rate 5000] [--seconds 10] [--warmup 2] [--connections 16] [--durability sync|none]
 //        [--redeem-share 0.2] [--redeem-points 10] [--cards 10000] [--card-points 1000] [--tick-ms 1]
-//        [--repeat 1] [--seed 1] [--cpu-prof DIR] [--json FILE] [--keep]
+//        [--repeat 1] [--seed 1] [--cpu-prof DIR] [--json FILE] [--keep] [--wal-dir DIR]
 //        [--wait-idle-percent 25] [--wait-idle-max-s 180]
 // Prints a table per run, the medians over --repeat runs (each run has a
 // fresh data directory and daemon), and one JSON line; --json writes every run.
@@ -56,6 +56,9 @@
 //
 // Card base: see benchmarks/support/daemon-process.ts (the demo seed plus
 // --cards bonus cards with --card-points each; --cards 0 = the seed's 10 cards).
+// With --wal-dir DIR the daemon's write-ahead log goes to a fresh directory
+// under DIR (a device other than the data directory's, as --wal-dir is
+// meant to be used).
 // With --cpu-prof DIR the daemon runs with node --cpu-prof and the window is
 // printed in profile time; summarise with dist/benchmarks/cpu-profile-top.js.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -91,6 +94,7 @@ const { values: flags } = parseArgs({
     repeat: { type: "string", default: "1" },
     seed: { type: "string", default: "1" },
     "cpu-prof": { type: "string" },
+    "wal-dir": { type: "string" },
     json: { type: "string" },
     keep: { type: "boolean", default: false },
     "wait-idle-percent": { type: "string", default: "25" },
@@ -112,6 +116,8 @@ interface Config {
   readonly repeat: number;
   readonly seed: number;
   readonly cpuProfileDir: string | undefined;
+  /** The daemon's --wal-dir is a fresh directory under this one (another device); undefined = the log beside LMDB. */
+  readonly walParent: string | undefined;
 }
 
 function numberFlag(name: string, value: string | undefined, min: number, max: number): number {
@@ -134,6 +140,7 @@ const config: Config = {
   repeat: numberFlag("repeat", flags.repeat, 1, 100),
   seed: numberFlag("seed", flags.seed, 0, 2 ** 32 - 1),
   cpuProfileDir: flags["cpu-prof"] === undefined ? undefined : resolve(flags["cpu-prof"]),
+  walParent: flags["wal-dir"] === undefined ? undefined : resolve(flags["wal-dir"]),
 };
 
 /** A few realistic baskets (kopecks, quantities in thousandths), with the seed's groups: promotions and exclusions apply. */
@@ -229,6 +236,7 @@ function cpuSnapshot(daemonPid: number): CpuSnapshot {
 
 async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
   const root = mkdtempSync(join(tmpdir(), "loyalty-e2e-"));
+  const cleanups: string[] = [];
   const dataDir = join(root, "data");
   const profileDir = config.cpuProfileDir === undefined ? undefined : join(config.cpuProfileDir, `run-${run}`);
   if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -239,7 +247,9 @@ async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
     const fsync = measureFsyncFloor(dataDir);
     const wakeQuiet = await measureWakeFloor(wakeFloorQuietMs);
     const prepared = await prepareData(dataDir, config.cards, config.cardPoints);
-    const daemon = await startDaemon({ dataDir, durability: config.durability, cpuProfileDir: profileDir });
+    const walDir = config.walParent === undefined ? undefined : mkdtempSync(join(config.walParent, "loyalty-e2e-wal-"));
+    if (walDir !== undefined) cleanups.push(walDir);
+    const daemon = await startDaemon({ dataDir, durability: config.durability, cpuProfileDir: profileDir, extraArgs: walDir === undefined ? [] : ["--wal-dir", walDir] });
     const clients = await connectClients(daemon.posUrl, prepared.credentials.terminals, config.connections, 5_000, "e2e-bench");
     const workload = new Workload({
       seed: config.seed + run, nonmemberShare: 0, redeemShare: config.redeemShare, redeemPoints: config.redeemPoints,
@@ -326,7 +336,7 @@ async function runOnce(run: number, machine: MachineInfo): Promise<RunResult> {
       cpuProfile: profileDir && profile ? join(profileDir, profile) : undefined,
     };
   } finally {
-    if (!flags.keep) rmSync(root, { recursive: true, force: true });
+    if (!flags.keep) for (const dir of [root, ...cleanups]) rmSync(dir, { recursive: true, force: true });
   }
 }
 
