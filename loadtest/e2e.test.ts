@@ -26,6 +26,7 @@ interface JsonResult {
     offeredRate: number;
     checksStarted: number;
     unfinishedChecks: number;
+    wakeFloorMs?: { count: number; p50: number; p99: number };
     errorsTotal: number;
     summary: {
       ok: Record<"identify" | "calculate" | "confirm" | "cancel" | "refund", number>;
@@ -64,6 +65,10 @@ describe("loyalty-loadtest against the real daemon", () => {
     const s = r!.summary;
     expect(r!.offeredRate).toBe(50);
     expect(r!.checksStarted).toBe(100);
+    // The machine's own floor over the same window, so a reader can tell its share of the latencies.
+    expect(r!.wakeFloorMs!.count).toBeGreaterThan(0);
+    expect(r!.wakeFloorMs!.p99).toBeGreaterThanOrEqual(r!.wakeFloorMs!.p50);
+    expect(stdout).toMatch(/wake-up floor of this machine over the window .* p99 [\d.]+ ms/);
     expect(r!.unfinishedChecks).toBe(0);
     // A healthy daemon at 50 checks/s: no errors, only business declines (a hot card's points may run short).
     expect(s.errors).toEqual({});

@@ -5,12 +5,13 @@
 // Progress goes to stderr, the summary to stdout, the full result to --json.
 import { realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { machineInfo, processCpuSeconds, threadCpu } from "../benchmarks/support/measure.js";
+import { machineInfo, processCpuSeconds, threadCpu, type LatencySummary } from "../benchmarks/support/measure.js";
+import { startWakeFloor, type WakeFloor } from "../benchmarks/support/wake-floor.js";
 import type { PosClient } from "../protocol/client.js";
 import { UsageError, parseCli, usage, type CliConfig } from "./cli.js";
 import { runFixedRate, type ProgressSnapshot, type RunResult } from "./driver.js";
 import { startHttpLoad, type HttpLoadResult } from "./http-load.js";
-import { describeCpu, describeHttp, describeRun, describeSaturation, jsonReplacer, progressLine, type WindowCpu } from "./report.js";
+import { describeCpu, describeHttp, describeRun, describeSaturation, describeWakeFloor, jsonReplacer, progressLine, type WindowCpu } from "./report.js";
 import { saturate, type SaturationResult } from "./saturation.js";
 import { realClock } from "./scheduler.js";
 import { connectClients, remoteTarget, spawnTarget, type Target } from "./target.js";
@@ -19,6 +20,15 @@ import { Workload } from "./workload.js";
 export interface RateRun extends RunResult {
   readonly http: HttpLoadResult[] | undefined;
   readonly cpu: WindowCpu | undefined;
+  /** This machine's wake-up floor over the window, ms (undefined if the probe could not run). */
+  readonly wakeFloorMs: LatencySummary | undefined;
+}
+
+/** The wake-up probe's processes start this long before the window, so their start-up is not in it. */
+const wakeFloorLeadMs = 500;
+
+function inMs(s: LatencySummary): LatencySummary {
+  return { count: s.count, p50: s.p50 / 1000, p90: s.p90 / 1000, p99: s.p99 / 1000, p999: s.p999 / 1000, max: s.max / 1000, mean: s.mean / 1000 };
 }
 
 /** CPU counters at one instant of the run: this process (the generator), its main thread, a spawned daemon. */
@@ -92,24 +102,38 @@ async function rateRun(config: CliConfig, target: Target, clients: readonly PosC
     : undefined;
   let cpuStart: CpuMark | undefined;
   let cpuEnd: CpuMark | undefined;
+  // The machine's floor, measured by two idle child processes over the same window (benchmarks/support/wake-floor.ts).
+  let probe: ReturnType<typeof startWakeFloor> | undefined;
+  let floor: Promise<WakeFloor | undefined> | undefined;
+  const stopProbe = (): Promise<WakeFloor | undefined> => (floor ??= (probe ?? Promise.reject(new Error("no probe"))).then((p) => p.stop()).catch(() => undefined));
   try {
     const result = await runFixedRate({
       rate, seconds: config.seconds, warmupSeconds: config.warmup, clients,
       workload: new Workload(config.workload, target.cards), clock: realClock,
       // Receipt numbers stay unique across runs and invocations against the same daemon.
       runTag: `LT${Date.now().toString(36)}-${runNumber}`,
-      drainGraceMs: config.drainGraceMs, onProgress: (p) => progress.write(p),
+      drainGraceMs: config.drainGraceMs, onProgress: (p) => progress.write(p), preWindowLeadMs: wakeFloorLeadMs,
       onWindow: (event) => {
-        if (event === "window-start") cpuStart = cpuMark(target.pid);
-        else if (event === "window-end") cpuEnd = cpuMark(target.pid);
+        if (event === "pre-window") {
+          probe = startWakeFloor();
+          // Handled here so a probe that cannot start is no unhandled rejection; stopProbe reports it as undefined.
+          probe.catch(() => undefined);
+        }
+        else if (event === "window-start") cpuStart = cpuMark(target.pid);
+        else {
+          cpuEnd = cpuMark(target.pid);
+          void stopProbe();
+        }
       },
     });
     progress.end();
     const cpu = cpuStart !== undefined && cpuEnd !== undefined ? windowCpu(cpuStart, cpuEnd, result.checksStarted) : undefined;
-    return { ...result, http: http === undefined ? undefined : await http.done, cpu };
+    const wake = await stopProbe();
+    return { ...result, http: http === undefined ? undefined : await http.done, cpu, wakeFloorMs: wake === undefined ? undefined : inMs(wake.roundTripUs) };
   } catch (error) {
     progress.end();
     http?.stop();
+    await stopProbe();
     throw error;
   }
 }
@@ -159,6 +183,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       runs = [result];
       console.log(`\n${describeRun(result)}`);
       if (result.cpu) console.log(describeCpu(result.cpu));
+      if (result.wakeFloorMs) console.log(describeWakeFloor(result.wakeFloorMs));
       if (result.http) console.log(`\n${describeHttp(result.http)}`);
     } else {
       let runNumber = 0;
@@ -181,10 +206,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           return rateRun(config, target, clients, rate, runNumber);
         },
         onStep: (step) => console.log(`\n## ${step.rate} checks/s: ${step.verdict.pass ? "pass" : `FAIL (${step.verdict.reasons.join("; ")})`}\n${describeRun(step.outcome)}` +
-          (step.outcome.cpu ? `\n${describeCpu(step.outcome.cpu)}` : "")),
+          (step.outcome.cpu ? `\n${describeCpu(step.outcome.cpu)}` : "") +
+          (step.outcome.wakeFloorMs ? `\n${describeWakeFloor(step.outcome.wakeFloorMs)}` : "")),
       });
       runs = saturation.steps.map((s) => s.outcome);
-      console.log(`\n## saturation\n${describeSaturation(saturation, config.sloText)}`);
+      console.log(`\n## saturation\n${describeSaturation(saturation, config.sloText, config.slo)}`);
     }
     if (config.json !== undefined) {
       const record = {

@@ -4,7 +4,7 @@
 import type { ProgressSnapshot, RunResult } from "./driver.js";
 import type { HttpLoadResult } from "./http-load.js";
 import { allSeries, type LatencySummaryMs, type Series } from "./recorder.js";
-import type { SaturationResult, RateOutcome } from "./saturation.js";
+import { wakeFloorAbove, type SaturationResult, type RateOutcome, type SloTerm } from "./saturation.js";
 
 /** Milliseconds with µs resolution below 10 ms, "-" when there is nothing to show. */
 export function formatMs(ms: number): string {
@@ -76,21 +76,31 @@ export function describeHttp(results: readonly HttpLoadResult[]): string {
   return rows.join("\n");
 }
 
-export function describeSaturation<O extends RateOutcome>(result: SaturationResult<O>, slo: string): string {
+/** One line on the machine's wake-up floor over a run's window: what no answer measured here can beat. */
+export function describeWakeFloor(floorMs: LatencySummaryMs): string {
+  return `wake-up floor of this machine over the window (loopback round trip between two idle processes; no answer measured here is faster): ` +
+    `p50 ${formatMs(floorMs.p50)}, p99 ${formatMs(floorMs.p99)}, max ${formatMs(floorMs.max)} (${floorMs.count} round trips)`;
+}
+
+export function describeSaturation<O extends RateOutcome>(result: SaturationResult<O>, slo: string, terms: readonly SloTerm[] = []): string {
   const rows = [
-    `| rate (checks/s) | achieved | identify p99 | calculate p99 | confirm p99 | errors | verdict |`,
-    "|---:|---:|---:|---:|---:|---:|---|",
+    `| rate (checks/s) | achieved | identify p99 | calculate p99 | confirm p99 | wake-up floor p99 | errors | verdict |`,
+    "|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
+  const belowFloor = new Set<string>();
   for (const step of result.steps) {
     const l = step.outcome.latencyMs;
     const verdict = step.verdict.pass ? "pass" : `FAIL: ${step.verdict.reasons.join("; ")}`;
-    rows.push(`| ${step.rate} | ${step.outcome.achievedRate.toFixed(0)} | ${formatMs(l.identify.p99)} | ${formatMs(l.calculate.p99)} | ${formatMs(l.confirm.p99)} | ${step.outcome.errorsTotal} | ${verdict} |`);
+    if (!step.verdict.pass) for (const line of wakeFloorAbove(step.outcome, terms)) belowFloor.add(`${line} at ${step.rate} checks/s`);
+    rows.push(`| ${step.rate} | ${step.outcome.achievedRate.toFixed(0)} | ${formatMs(l.identify.p99)} | ${formatMs(l.calculate.p99)} | ${formatMs(l.confirm.p99)} | ` +
+      `${formatMs(step.outcome.wakeFloorMs?.p99 ?? NaN)} | ${step.outcome.errorsTotal} | ${verdict} |`);
   }
   const answer = result.highestPassingRate === undefined
     ? `no rate met the SLO (${slo}); the lowest tried was ${result.steps[0]?.rate ?? "-"} checks/s`
     : `highest rate meeting the SLO (${slo}): ${result.highestPassingRate} checks/s` +
       (result.firstFailingRate === undefined ? " (the maximum tried; raise --max-rate to look further)" : ` (first failing: ${result.firstFailingRate} checks/s)`);
-  return [...rows, "", answer].join("\n");
+  const floorLines = [...belowFloor].map((line) => `- ${line}: no daemon could meet it here at that load`);
+  return [...rows, "", answer, ...(floorLines.length > 0 ? ["", "SLO terms this machine could not meet at all:", ...floorLines] : [])].join("\n");
 }
 
 /** The live line: one per second, overwritten in place on a terminal. */

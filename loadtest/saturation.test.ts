@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { LatencySummaryMs, Series } from "./recorder.js";
 import { allSeries } from "./recorder.js";
-import { formatSlo, judge, parseSlo, saturate, type PassCriteria, type RateOutcome } from "./saturation.js";
+import { describeSaturation } from "./report.js";
+import { formatSlo, judge, parseSlo, saturate, wakeFloorAbove, type PassCriteria, type RateOutcome } from "./saturation.js";
 
 function latency(p99: number): LatencySummaryMs {
   return { count: 100, p50: p99 / 4, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3 };
@@ -83,5 +84,26 @@ describe("saturation search", () => {
 
   it("rejects a search with no way to step", async () => {
     await expect(saturate({ startRate: 1, maxRate: 2, refine: 0, criteria, run: async (r) => fakeOutcome(r, 1) })).rejects.toThrow(RangeError);
+  });
+
+  it("says which failed SLO terms were below the machine's own wake-up floor", async () => {
+    // The machine: idle processes need 1.5 ms at p99 to exchange a message at every rate.
+    const floorMs = latency(1.5);
+    const result = await saturate({
+      startRate: 100, maxRate: 1000, stepFactor: 2, refine: 0, criteria,
+      run: async (rate) => ({ ...fakeOutcome(rate, 150), wakeFloorMs: floorMs }),
+    });
+    expect(result.highestPassingRate).toBe(100);
+    // identify and calculate (≤ 1 ms) cannot be met under a 1.5 ms floor; confirm (≤ 2 ms) could.
+    expect(wakeFloorAbove(result.steps[1]!.outcome, criteria.slo)).toEqual([
+      "identify p99 ≤ 1 ms is below this machine's wake-up floor p99 1.500 ms",
+      "calculate p99 ≤ 1 ms is below this machine's wake-up floor p99 1.500 ms",
+    ]);
+    const text = describeSaturation(result, formatSlo(criteria.slo), criteria.slo);
+    expect(text).toContain("| 200 | 150 | 50.0 ms | 50.0 ms | 75.0 ms | 1.500 ms | 0 | FAIL");
+    expect(text).toContain("- identify p99 ≤ 1 ms is below this machine's wake-up floor p99 1.500 ms at 200 checks/s: no daemon could meet it here at that load");
+    // Only failed steps are explained, and a run without a floor has nothing to say.
+    expect(text).not.toContain("at 100 checks/s");
+    expect(wakeFloorAbove(fakeOutcome(200, 150), criteria.slo)).toEqual([]);
   });
 });

@@ -54,6 +54,8 @@ export interface RateOutcome {
   readonly checksStarted: number;
   readonly errorsTotal: number;
   readonly latencyMs: Readonly<Record<Series, LatencySummaryMs>>;
+  /** This machine's wake-up floor during the run (see wakeFloorAbove), when measured. */
+  readonly wakeFloorMs?: LatencySummaryMs | undefined;
 }
 
 export interface PassCriteria {
@@ -85,6 +87,26 @@ export function judge(outcome: RateOutcome, criteria: PassCriteria): Verdict {
     reasons.push(`achieved ${outcome.achievedRate.toFixed(0)}/s < ${(criteria.minAchievedRatio * 100).toFixed(0)} % of offered ${outcome.offeredRate}/s`);
   }
   return { pass: reasons.length === 0, reasons };
+}
+
+/**
+ * The SLO terms this machine could not have met during the run whatever the
+ * daemon did: the wake-up floor (the loopback round trip of two idle
+ * processes, benchmarks/support/wake-floor.ts) was already above them at the
+ * same percentile. One line per term; empty when the floor was not measured
+ * or is below every term.
+ */
+export function wakeFloorAbove(outcome: RateOutcome, slo: readonly SloTerm[]): string[] {
+  const floor = outcome.wakeFloorMs;
+  if (floor === undefined || floor.count === 0) return [];
+  const lines: string[] = [];
+  for (const term of slo) {
+    const value = floor[term.percentile];
+    if (Number.isFinite(value) && value > term.maxMs) {
+      lines.push(`${term.series} ${term.percentile} ≤ ${term.maxMs} ms is below this machine's wake-up floor ${term.percentile} ${value.toFixed(3)} ms`);
+    }
+  }
+  return lines;
 }
 
 export interface SaturationOptions<O extends RateOutcome> {
