@@ -107,6 +107,19 @@ describe("write-ahead log directory", () => {
     expect(ownerOf(lmdbDir).id).toBe(linkId(lmdbDir));
   });
 
+  it("accepts what a crash between a claim's two writes leaves behind", () => {
+    // A separate directory: its owner is written first, the link not yet.
+    const separate = pair();
+    claimWalDir(separate.lmdbDir, separate.walDir, false);
+    rmSync(join(separate.lmdbDir, walLinkFile));
+    expect(() => claimWalDir(separate.lmdbDir, separate.walDir, false)).not.toThrow();
+    // The LMDB directory with an older daemon's segments: the link is written first, the owner not yet.
+    const { lmdbDir } = pair();
+    claimWalDir(lmdbDir, lmdbDir, true);
+    rmSync(join(lmdbDir, walOwnerFile));
+    expect(() => claimWalDir(lmdbDir, lmdbDir, true)).not.toThrow();
+  });
+
   it("keeps one id across restarts and starts afresh after a clean release", () => {
     const { lmdbDir, walDir } = pair();
     claimWalDir(lmdbDir, walDir, false);

@@ -126,8 +126,20 @@ export function claimWalDir(lmdbDir: string, walDir: string, hasSegments: boolea
     );
   }
   const id = link !== null && owner !== null && link.id === owner.id ? link.id : randomBytes(16).toString("hex");
-  writeDurably(walDir, walOwnerFile, `${JSON.stringify({ lmdbDir, id } satisfies Owner)}\n`);
-  writeDurably(lmdbDir, walLinkFile, `${JSON.stringify({ walDir, id } satisfies Link)}\n`);
+  const writeOwner = (): void => writeDurably(walDir, walOwnerFile, `${JSON.stringify({ lmdbDir, id } satisfies Owner)}\n`);
+  const writeLink = (): void => writeDurably(lmdbDir, walLinkFile, `${JSON.stringify({ walDir, id } satisfies Link)}\n`);
+  // Ordered so that a crash between the two writes leaves a state the next
+  // claim accepts: a separate directory gets its owner first (a link without
+  // an owner there reads as "not mounted"); the LMDB directory gets the link
+  // first (an owner without a link next to old segments reads as "another
+  // environment's records", a link without an owner as the older layout).
+  if (separate) {
+    writeOwner();
+    writeLink();
+  } else {
+    writeLink();
+    writeOwner();
+  }
 }
 
 /** Before `lmdbDir` is replaced by another environment: drops its separate log (see the contract). Returns the segments deleted. */
