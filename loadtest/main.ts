@@ -118,8 +118,7 @@ async function rateRun(config: CliConfig, target: Target, clients: readonly PosC
           probe = startWakeFloor();
           // Handled here so a probe that cannot start is no unhandled rejection; stopProbe reports it as undefined.
           probe.catch(() => undefined);
-        }
-        else if (event === "window-start") cpuStart = cpuMark(target.pid);
+        } else if (event === "window-start") cpuStart = cpuMark(target.pid);
         else {
           cpuEnd = cpuMark(target.pid);
           void stopProbe();
