@@ -35,10 +35,10 @@
 //   link, then the owner, so the next start may use another log directory.
 //   A crash between the two leaves an owner and no segments, which the next
 //   claim takes over.
-import { closeSync, constants, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { walSegmentPattern } from "./wal.js";
+import { listSegments } from "./wal.js";
 
 export const walLinkFile = "wal-link";
 export const walOwnerFile = "wal-owner";
@@ -147,8 +147,8 @@ export function discardWalOf(lmdbDir: string, walDir: string): number {
   if (walDir === lmdbDir) return 0;
   const owner = readJson<Owner>(join(walDir, walOwnerFile), ["lmdbDir", "id"]);
   if (owner === null || owner.lmdbDir !== lmdbDir) return 0;
-  const segments = existsSync(walDir) ? readdirSync(walDir).filter((name) => walSegmentPattern.test(name)) : [];
-  for (const name of segments) rmSync(join(walDir, name));
+  const segments = listSegments(walDir);
+  for (const { name } of segments) rmSync(join(walDir, name));
   rmSync(join(walDir, walOwnerFile));
   syncDir(walDir);
   return segments.length;

@@ -34,7 +34,7 @@
 //   are all ≤ seq, and `deleteFound()` the segments found at open (a
 //   checkpoint put their records in LMDB). Losing a delete in a crash is
 //   harmless: recovery skips records ≤ LMDB's lastSeq.
-import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, write } from "node:fs";
+import { closeSync, constants, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, write } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { assert } from "../assert.js";
@@ -52,8 +52,7 @@ export const walRecordHeaderBytes = 8;
  */
 export const walSegmentBytesDefault = 64 * 1024 * 1024;
 
-/** Names of segment files. */
-export const walSegmentPattern = /^wal-(\d{16})\.log$/;
+const segmentPattern = /^wal-(\d{16})\.log$/;
 
 function segmentName(firstSeq: number): string {
   return `wal-${String(firstSeq).padStart(16, "0")}.log`;
@@ -85,10 +84,12 @@ export function hasWalSegments(dir: string): boolean {
   return listSegments(dir).length > 0;
 }
 
-function listSegments(dir: string): { name: string; firstSeq: number }[] {
+/** The segment files in `dir`, oldest first (none if `dir` does not exist). */
+export function listSegments(dir: string): { name: string; firstSeq: number }[] {
+  if (!existsSync(dir)) return [];
   const segments: { name: string; firstSeq: number }[] = [];
   for (const name of readdirSync(dir)) {
-    const match = walSegmentPattern.exec(name);
+    const match = segmentPattern.exec(name);
     if (match !== null) segments.push({ name, firstSeq: Number(match[1]) });
   }
   return segments.sort((a, b) => a.firstSeq - b.firstSeq);
